@@ -1,0 +1,92 @@
+{#-
+    customer_input()
+
+    Where the raw customer rows come from, and the fatal checks on them.
+    Returns a dict:
+      from_sql     the relation or table function to select from
+      label        how error messages and rejected rows name the input (file path, table, or seed)
+      columns      canonical name -> quoted source column (customer_id is optional)
+      row_number   SQL for a stable 1-based data-row number in source order
+
+    Choice of input (first one set wins):
+      var input_path      a CSV or Parquet file (.parquet / .pq are read as Parquet)
+      var input_relation  an existing table or view, "schema.table" or "table"
+      otherwise           the demo seed, through ref() so `dbt build` stays one command
+
+    Fatal problems stop the build here, before any segment table is written, with a message
+    that names the input and the column: file missing, empty file, header only, required column
+    missing. Column names match case-insensitively; extra columns are ignored.
+-#}
+{% macro customer_input() %}
+    {%- set required = ['minutes_watched', 'clv', 'region', 'channel'] -%}
+    {%- set input_path = var('input_path', none) -%}
+    {%- set input_relation = var('input_relation', none) -%}
+
+    {%- if input_path -%}
+        {%- set path_sql = "'" ~ (input_path | replace("'", "''")) ~ "'" -%}
+        {%- set label = 'input_path ' ~ path_sql -%}
+        {%- set lowered = input_path | lower -%}
+        {%- if lowered.endswith('.parquet') or lowered.endswith('.pq') -%}
+            {%- set from_sql = 'read_parquet(' ~ path_sql ~ ', file_row_number = true)' -%}
+            {%- set row_number = 'file_row_number + 1' -%}
+        {%- else -%}
+            {%- set from_sql = 'read_csv(' ~ path_sql ~ ', all_varchar = true, header = true)' -%}
+            {%- set row_number = 'row_number() over ()' -%}
+        {%- endif -%}
+    {%- elif input_relation -%}
+        {%- set from_sql = input_relation -%}
+        {%- set label = "input_relation '" ~ input_relation ~ "'" -%}
+        {%- set row_number = 'row_number() over ()' -%}
+    {%- else -%}
+        {%- set from_sql = ref('demo_customers') | string -%}
+        {%- set label = "seed 'demo_customers'" -%}
+        {%- set row_number = 'row_number() over ()' -%}
+    {%- endif -%}
+
+    {%- set columns = {} -%}
+    {%- if execute -%}
+        {%- if input_path -%}
+            {%- set found = run_query('select count(*) from glob(' ~ path_sql ~ ')').columns[0].values()[0] -%}
+            {%- if found == 0 -%}
+                {{ exceptions.raise_compiler_error(label ~ ': file not found (relative paths start at the repository root)') }}
+            {%- endif -%}
+            {%- set size = run_query('select size from read_blob(' ~ path_sql ~ ')').columns[0].values()[0] -%}
+            {%- if size == 0 -%}
+                {{ exceptions.raise_compiler_error(label ~ ': file is empty (0 bytes)') }}
+            {%- endif -%}
+        {%- elif input_relation -%}
+            {%- set parts = input_relation.split('.') -%}
+            {%- set exists = run_query(
+                "select count(*) from information_schema.tables where lower(table_name) = lower('"
+                ~ parts[-1] ~ "')" ~ ((" and lower(table_schema) = lower('" ~ parts[-2] ~ "')") if parts | length > 1 else "")
+            ).columns[0].values()[0] -%}
+            {%- if exists == 0 -%}
+                {{ exceptions.raise_compiler_error(label ~ ': table or view not found') }}
+            {%- endif -%}
+        {%- endif -%}
+
+        {%- set described = run_query('describe select * from ' ~ from_sql) -%}
+        {%- set names = described.columns[0].values() -%}
+        {%- for name in names -%}
+            {%- set key = name | lower | trim -%}
+            {%- if key in required or key == 'customer_id' -%}
+                {%- do columns.update({key: adapter.quote(name)}) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- for key in required -%}
+            {%- if key not in columns -%}
+                {%- set shown = 'CLV' if key == 'clv' else key -%}
+                {{ exceptions.raise_compiler_error(
+                    label ~ ": required column '" ~ shown ~ "' is missing (columns found: "
+                    ~ (names | join(', ')) ~ ')'
+                ) }}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set row_count = run_query('select count(*) from ' ~ from_sql).columns[0].values()[0] -%}
+        {%- if row_count == 0 -%}
+            {{ exceptions.raise_compiler_error(label ~ ': no data rows (header only)') }}
+        {%- endif -%}
+    {%- endif -%}
+
+    {{ return({'from_sql': from_sql, 'label': label, 'columns': columns, 'row_number': row_number}) }}
+{% endmacro %}

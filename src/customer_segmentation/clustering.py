@@ -1,0 +1,263 @@
+"""k-means: the final fit, the k diagnostics, the k rule, stable segment ids, assignment."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
+MAX_ITER = 300
+
+
+class NotEnoughRowsError(ValueError):
+    """Fewer usable customers than segments asked for."""
+
+
+@dataclass(frozen=True)
+class KMeansResult:
+    """A k-means fit in z units.
+
+    Attributes
+    ----------
+    centroids : (k, d) centroids, rows in segment order (segment id = row + 1).
+    labels : (n,) 0-based segment index of each fitted row.
+    wcss : within-cluster sum of squares (scikit-learn's ``inertia_``), z units squared.
+    n_iter : Lloyd iterations of the winning run.
+    converged : whether that run stopped before ``max_iter``.
+    init : how the centroids were initialised (``"k-means++"`` or a warm-start label).
+    """
+
+    centroids: np.ndarray
+    labels: np.ndarray
+    wcss: float
+    n_iter: int
+    converged: bool
+    init: str
+
+
+def check_enough_rows(n_rows: int, k: int, source: str = "input") -> None:
+    if n_rows < k:
+        raise NotEnoughRowsError(
+            f"{source}: {n_rows} usable customer rows, fewer than k = {k} segments "
+            "(rejected rows are listed in marts.rejected_customer_rows)"
+        )
+
+
+def fit_kmeans(
+    z: np.ndarray,
+    k: int,
+    *,
+    n_init: int,
+    random_state: int,
+    initial_centroids: np.ndarray | None = None,
+    init_label: str = "k-means++",
+) -> KMeansResult:
+    """Lloyd's k-means on ``z`` (n, d): k-means++ with ``n_init`` restarts, or one run started
+    from ``initial_centroids`` (k, d) when given (a warm start)."""
+    check_enough_rows(z.shape[0], k)
+    if initial_centroids is not None:
+        if initial_centroids.shape != (k, z.shape[1]):
+            raise ValueError(
+                f"warm-start centroids have shape {initial_centroids.shape}, expected {(k, z.shape[1])}"
+            )
+        init: np.ndarray | str = initial_centroids
+        n_init = 1
+    else:
+        init = "k-means++"
+    model = KMeans(
+        n_clusters=k,
+        init=init,
+        n_init=n_init,
+        max_iter=MAX_ITER,
+        random_state=random_state,
+        algorithm="lloyd",
+    )
+    with warnings.catch_warnings():
+        # Duplicate points can leave fewer distinct clusters than k; that is reported by the
+        # diagnostics, not as a warning on every run.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(z)
+    return KMeansResult(
+        centroids=model.cluster_centers_,
+        labels=model.labels_.astype(np.int64),
+        wcss=float(model.inertia_),
+        n_iter=int(model.n_iter_),
+        converged=bool(model.n_iter_ < MAX_ITER),
+        init=init_label if initial_centroids is not None else "k-means++",
+    )
+
+
+def canonical_segment_order(centroids_original: np.ndarray, sort_columns: Sequence[int]) -> np.ndarray:
+    """Order of segments for fresh ids: by the given original-unit centroid columns, each
+    descending (e.g. CLV, then minutes), then by the whole centroid for exact ties.
+
+    Returns ``order`` (k,), where ``order[new_index] = old_index``.
+    """
+    keys = [centroids_original[:, j] for j in range(centroids_original.shape[1] - 1, -1, -1)]
+    keys += [-centroids_original[:, j] for j in reversed(list(sort_columns))]
+    return np.lexsort(keys)
+
+
+def match_to_previous(centroids: np.ndarray, previous: np.ndarray) -> np.ndarray:
+    """Hungarian matching of new centroids (k, d) to a previous run's (k_prev, d), z units.
+
+    Returns ``match`` (k,): ``match[i]`` is the previous row new segment i continues, or -1
+    when k grew and segment i has no predecessor. Minimises the total squared distance.
+    """
+    cost = ((centroids[:, None, :] - previous[None, :, :]) ** 2).sum(axis=2)
+    rows, cols = linear_sum_assignment(cost)
+    match = np.full(centroids.shape[0], -1, dtype=np.int64)
+    match[rows] = cols
+    return match
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Nearest-centroid assignment of n rows to k centroids (k >= 1), Euclidean in z units.
+
+    Attributes
+    ----------
+    segment : (n,) 0-based index of the nearest centroid (lowest index on exact ties).
+    distance : (n,) distance to it.
+    second_segment : (n,) next-nearest index, -1 when k = 1.
+    second_distance : (n,) distance to that one, NaN when k = 1.
+    """
+
+    segment: np.ndarray
+    distance: np.ndarray
+    second_segment: np.ndarray
+    second_distance: np.ndarray
+
+    @property
+    def margin(self) -> np.ndarray:
+        """second_distance - distance: how clearly a customer belongs to its segment."""
+        return self.second_distance - self.distance
+
+
+def assign_to_centroids(z: np.ndarray, centroids: np.ndarray, chunk_rows: int = 1_000_000) -> Assignment:
+    """Nearest and second-nearest centroid per row; memory O(chunk_rows × k).
+
+    Squared distances are summed feature by feature (not via the ||a||² - 2ab + ||b||² trick),
+    so they match SQL scoring, which does the same sums.
+    """
+    n, k = z.shape[0], centroids.shape[0]
+    segment = np.empty(n, dtype=np.int64)
+    second = np.full(n, -1, dtype=np.int64)
+    distance = np.empty(n)
+    second_distance = np.full(n, np.nan)
+    for start in range(0, n, chunk_rows):
+        block = z[start : start + chunk_rows]
+        squared = np.empty((block.shape[0], k))
+        for j in range(k):
+            squared[:, j] = ((block - centroids[j]) ** 2).sum(axis=1)
+        order = np.argsort(squared, axis=1, kind="stable")
+        rows = np.arange(block.shape[0])
+        end = start + block.shape[0]
+        segment[start:end] = order[:, 0]
+        distance[start:end] = np.sqrt(squared[rows, order[:, 0]])
+        if k > 1:
+            second[start:end] = order[:, 1]
+            second_distance[start:end] = np.sqrt(squared[rows, order[:, 1]])
+    return Assignment(segment, distance, second, second_distance)
+
+
+@dataclass(frozen=True)
+class KDiagnostic:
+    """Quality of the k-means fit at one k (z units)."""
+
+    k: int
+    wcss: float
+    silhouette: float | None
+    calinski_harabasz: float | None
+    davies_bouldin: float | None
+    n_iter: int
+    converged: bool
+    seconds: float
+
+
+def diagnose_k(
+    z: np.ndarray,
+    k_values: Sequence[int],
+    *,
+    n_init: int,
+    random_state: int,
+    silhouette_max_rows: int,
+    silhouette_sample_size: int,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[list[KDiagnostic], int | None]:
+    """k-means at each k, with WCSS, silhouette, Calinski-Harabasz and Davies-Bouldin.
+
+    Silhouette is O(n²): exact up to ``silhouette_max_rows`` rows, else on a sample of
+    ``silhouette_sample_size`` rows drawn with ``random_state``. Returns the diagnostics and
+    the silhouette sample size (None when exact). Metrics that need 2 <= k < n are None
+    outside that range.
+    """
+
+    n = z.shape[0]
+    sample = None if n <= silhouette_max_rows else min(silhouette_sample_size, n)
+    results = []
+    for k in k_values:
+        if k > n:
+            break
+        started = time.perf_counter()
+        fit = fit_kmeans(z, k, n_init=n_init, random_state=random_state)
+        distinct = len(np.unique(fit.labels))
+        scored = 2 <= distinct < n
+        silhouette = (
+            float(silhouette_score(z, fit.labels, sample_size=sample, random_state=random_state))
+            if scored
+            else None
+        )
+        results.append(
+            KDiagnostic(
+                k=k,
+                wcss=fit.wcss,
+                silhouette=silhouette,
+                calinski_harabasz=float(calinski_harabasz_score(z, fit.labels)) if scored else None,
+                davies_bouldin=float(davies_bouldin_score(z, fit.labels)) if scored else None,
+                n_iter=fit.n_iter,
+                converged=fit.converged,
+                seconds=time.perf_counter() - started,
+            )
+        )
+        if progress is not None:
+            progress(f"k = {k}: WCSS {fit.wcss:,.1f} ({results[-1].seconds:.1f} s)")
+    return results, sample
+
+
+def elbow_k(k_values: Sequence[int], wcss: Sequence[float]) -> int:
+    """Knee of the WCSS curve: the k farthest below the straight line from the first to the
+    last point, both axes scaled to [0, 1] (the "kneedle" idea). Needs >= 3 points."""
+    ks = np.asarray(k_values, dtype=float)
+    ws = np.asarray(wcss, dtype=float)
+    if len(ks) < 3:
+        return int(ks[-1])
+    x = (ks - ks[0]) / (ks[-1] - ks[0])
+    span = ws[0] - ws[-1]
+    y = (ws - ws[-1]) / span if span > 0 else np.zeros_like(ws)
+    # The line joins (0, 1) and (1, 0); a convex decreasing curve lies below it.
+    gap = (1 - x) - y
+    return int(ks[int(np.argmax(gap))])
+
+
+def choose_k(diagnostics: Sequence[KDiagnostic], rule: str, fixed_k: int) -> tuple[int, str]:
+    """Apply the k rule; returns (k, reason) where reason is a sentence for the table."""
+    if rule == "fixed":
+        return fixed_k, f"fixed: k = {fixed_k} set by the k var or the preset"
+    if rule == "silhouette":
+        scored = [d for d in diagnostics if d.silhouette is not None]
+        if not scored:
+            raise ValueError("k_rule 'silhouette': no k in range has a silhouette (need 2 <= k < n)")
+        best = max(scored, key=lambda d: (d.silhouette, -d.k))
+        return best.k, f"silhouette: highest mean silhouette ({best.silhouette:.4f}) in the k range"
+    if rule == "elbow":
+        k = elbow_k([d.k for d in diagnostics], [d.wcss for d in diagnostics])
+        return k, "elbow: knee of the WCSS curve (largest gap below the first-to-last chord)"
+    raise ValueError(f"unknown k rule {rule!r}")

@@ -1,0 +1,278 @@
+"""Arrow in, Arrow out: the steps the dbt Python models call.
+
+Each function takes the tables a model reads (as ``pyarrow.Table``) and returns the table it
+writes, so the models stay a few lines of glue and every step can be tested without dbt.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from customer_segmentation.clustering import (
+    assign_to_centroids,
+    canonical_segment_order,
+    check_enough_rows,
+    choose_k,
+    diagnose_k,
+    elbow_k,
+    fit_kmeans,
+)
+from customer_segmentation.features import (
+    KEY_COLUMN,
+    canonical_row_order,
+    feature_of,
+    to_matrix,
+    z_columns,
+    z_name,
+)
+from customer_segmentation.naming import segment_names
+from customer_segmentation.progress import reporter
+from customer_segmentation.scaling import FittedScaler
+from customer_segmentation.settings import SegmentationSettings
+from customer_segmentation.ward import (
+    cut_tree,
+    leaf_centroids,
+    linkage_from_arrow,
+    linkage_to_arrow,
+    micro_clusters,
+    ward_linkage,
+    weighted_ward_linkage,
+)
+
+#: Leaves of the two-stage Ward tree above ``ward_max_rows`` customers.
+WARD_MICRO_CLUSTERS = 1_000
+
+
+def standardise_customers(features: pa.Table, scaler_table: pa.Table) -> pa.Table:
+    """``int_customer_features`` (n rows) -> customer_id, fit_row, one ``<feature>_z`` column
+    per scaler feature; rows in canonical order (by z values, then customer_id)."""
+    scaler = FittedScaler.from_arrow(scaler_table)
+    z = scaler.transform(to_matrix(features, scaler.feature_names))
+    ids = features.column(KEY_COLUMN).to_numpy(zero_copy_only=False).astype(np.int64)
+    order = canonical_row_order(z, ids)
+    columns = {
+        "fit_row": pa.array(np.arange(len(ids), dtype=np.int64)),
+        KEY_COLUMN: pa.array(ids[order]),
+    }
+    for j, name in enumerate(scaler.feature_names):
+        columns[z_name(name)] = pa.array(z[order, j])
+    return pa.table(columns)
+
+
+def _z_matrix(z_table: pa.Table) -> np.ndarray:
+    return to_matrix(z_table, z_columns(z_table))
+
+
+def k_diagnostics_table(
+    z_table: pa.Table, settings: SegmentationSettings, source: str | None = None
+) -> pa.Table:
+    """One row per k in the settings' range that the data allows (k <= n).
+
+    Columns: k, wcss, silhouette, calinski_harabasz, davies_bouldin, n_iter, converged,
+    silhouette_sample_size (null = exact), is_best_silhouette, is_elbow, is_chosen, k_rule,
+    choice_reason (on the chosen row), n_init, random_state.
+    """
+    z = _z_matrix(z_table)
+    needed = settings.k if settings.k_rule == "fixed" else max(settings.k_min, 2)
+    check_enough_rows(z.shape[0], needed, source or "input")
+    report = reporter("ml_k_diagnostics")
+    report(f"k-means for k = {settings.k_min}..{settings.k_max} on {z.shape[0]:,} customers")
+    diagnostics, sample = diagnose_k(
+        z,
+        settings.k_values,
+        n_init=settings.n_init,
+        random_state=settings.random_state,
+        silhouette_max_rows=settings.silhouette_max_rows,
+        silhouette_sample_size=settings.silhouette_sample_size,
+        progress=report,
+    )
+    chosen, reason = choose_k(diagnostics, settings.k_rule, settings.k)
+    scored = [d for d in diagnostics if d.silhouette is not None]
+    best_silhouette = max(scored, key=lambda d: (d.silhouette, -d.k)).k if scored else None
+    elbow = elbow_k([d.k for d in diagnostics], [d.wcss for d in diagnostics])
+    report(f"chosen k = {chosen} ({reason})")
+    count = len(diagnostics)
+    return pa.table(
+        {
+            "k": pa.array([d.k for d in diagnostics], pa.int32()),
+            "wcss": pa.array([d.wcss for d in diagnostics], pa.float64()),
+            "silhouette": pa.array([d.silhouette for d in diagnostics], pa.float64()),
+            "calinski_harabasz": pa.array([d.calinski_harabasz for d in diagnostics], pa.float64()),
+            "davies_bouldin": pa.array([d.davies_bouldin for d in diagnostics], pa.float64()),
+            "n_iter": pa.array([d.n_iter for d in diagnostics], pa.int32()),
+            "converged": pa.array([d.converged for d in diagnostics], pa.bool_()),
+            "silhouette_sample_size": pa.array([sample] * count, pa.int64()),
+            "is_best_silhouette": pa.array([d.k == best_silhouette for d in diagnostics]),
+            "is_elbow": pa.array([d.k == elbow for d in diagnostics]),
+            "is_chosen": pa.array([d.k == chosen for d in diagnostics]),
+            "k_rule": pa.array([settings.k_rule] * count, pa.string()),
+            "choice_reason": pa.array([reason if d.k == chosen else None for d in diagnostics], pa.string()),
+            "n_init": pa.array([settings.n_init] * count, pa.int32()),
+            "random_state": pa.array([settings.random_state] * count, pa.int64()),
+        }
+    )
+
+
+def chosen_k(diagnostics: pa.Table) -> int:
+    chosen = [k for k, flag in zip(diagnostics["k"].to_pylist(), diagnostics["is_chosen"].to_pylist()) if flag]
+    if len(chosen) != 1:
+        raise ValueError(f"ml_k_diagnostics marks {len(chosen)} rows as chosen, expected 1")
+    return int(chosen[0])
+
+
+def _display_labels(regions: pa.Table | None, channels: pa.Table | None) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for table, kind in ((regions, "region"), (channels, "channel")):
+        if table is not None:
+            for key, name in zip(table[f"{kind}_key"].to_pylist(), table[f"{kind}_name"].to_pylist()):
+                labels[f"is_{kind}_{key}"] = name
+    return labels
+
+
+def kmeans_fit_table(
+    z_table: pa.Table,
+    scaler_table: pa.Table,
+    diagnostics: pa.Table,
+    settings: SegmentationSettings,
+    *,
+    regions: pa.Table | None = None,
+    channels: pa.Table | None = None,
+) -> pa.Table:
+    """The final k-means fit at the chosen k, as one row per segment × feature.
+
+    Segment ids are 1..k in canonical order: centroid CLV descending, then minutes descending.
+    Columns: segment_id, segment_name, feature_name, feature_position, centroid_z,
+    centroid_original, count_customers, and the fit's facts repeated per row (k, wcss,
+    n_iter, converged, init_method, n_init, random_state).
+    """
+    scaler = FittedScaler.from_arrow(scaler_table)
+    names = [feature_of(c) for c in z_columns(z_table)]
+    if tuple(names) != scaler.feature_names:
+        raise ValueError(f"z columns {names} do not match the scaler's {scaler.feature_names}")
+    z = _z_matrix(z_table)
+    k = chosen_k(diagnostics)
+    report = reporter("ml_kmeans_fit")
+    report(f"k-means k = {k}, n_init = {settings.n_init} on {z.shape[0]:,} customers")
+    fit = fit_kmeans(z, k, n_init=settings.n_init, random_state=settings.random_state)
+
+    original = scaler.inverse_transform(fit.centroids)
+    sort_by = [names.index("customer_lifetime_value"), names.index("minutes_watched")]
+    order = canonical_segment_order(original, sort_by)
+    centroids, original = fit.centroids[order], original[order]
+    sizes = np.bincount(fit.labels, minlength=k)[order]
+    labels = segment_names(original, names, scaler.mean, _display_labels(regions, channels))
+    report(f"WCSS {fit.wcss:,.2f} after {fit.n_iter} iterations")
+
+    d = len(names)
+    rows = k * d
+    return pa.table(
+        {
+            "segment_id": pa.array(np.repeat(np.arange(1, k + 1), d), pa.int32()),
+            "segment_name": pa.array(np.repeat(labels, d), pa.string()),
+            "feature_name": pa.array(names * k, pa.string()),
+            "feature_position": pa.array(np.tile(np.arange(1, d + 1), k), pa.int32()),
+            "centroid_z": pa.array(centroids.ravel(), pa.float64()),
+            "centroid_original": pa.array(original.ravel(), pa.float64()),
+            "count_customers": pa.array(np.repeat(sizes, d), pa.int64()),
+            "k": pa.array([k] * rows, pa.int32()),
+            "wcss": pa.array([fit.wcss] * rows, pa.float64()),
+            "n_iter": pa.array([fit.n_iter] * rows, pa.int32()),
+            "converged": pa.array([fit.converged] * rows, pa.bool_()),
+            "init_method": pa.array([fit.init] * rows, pa.string()),
+            "n_init": pa.array([settings.n_init] * rows, pa.int32()),
+            "random_state": pa.array([settings.random_state] * rows, pa.int64()),
+        }
+    )
+
+
+def centroid_matrix(fit_table: pa.Table) -> np.ndarray:
+    """(k, d) z-unit centroids from a segment × feature table, rows by segment_id."""
+    ordered = fit_table.sort_by([("segment_id", "ascending"), ("feature_position", "ascending")])
+    k = len(set(ordered["segment_id"].to_pylist()))
+    return ordered["centroid_z"].to_numpy().reshape(k, -1)
+
+
+def assignments_table(z_table: pa.Table, fit_table: pa.Table) -> pa.Table:
+    """customer_id, segment_id, distance_to_centroid, second_segment_id,
+    distance_to_second_centroid, margin (z units; second/margin null when k = 1)."""
+    assignment = assign_to_centroids(_z_matrix(z_table), centroid_matrix(fit_table))
+    has_second = assignment.second_segment >= 0
+    return pa.table(
+        {
+            KEY_COLUMN: z_table[KEY_COLUMN],
+            "segment_id": pa.array(assignment.segment + 1, pa.int32()),
+            "distance_to_centroid": pa.array(assignment.distance, pa.float64()),
+            "second_segment_id": pa.array(
+                np.where(has_second, assignment.second_segment + 1, 0), pa.int32(), mask=~has_second
+            ),
+            "distance_to_second_centroid": pa.array(
+                assignment.second_distance, pa.float64(), mask=~has_second
+            ),
+            "margin": pa.array(assignment.margin, pa.float64(), mask=~has_second),
+        }
+    )
+
+
+def ward_leaves_table(z_table: pa.Table, settings: SegmentationSettings) -> pa.Table:
+    """customer_id -> leaf_id of the Ward tree, and which method the tree uses.
+
+    Up to ``ward_max_rows`` customers every customer is a leaf (exact Ward). Above it, the
+    leaves are ``WARD_MICRO_CLUSTERS`` k-means micro-clusters (two-stage Ward), so memory
+    stays O(n) instead of the exact method's O(n²).
+    """
+    n = z_table.num_rows
+    if n <= settings.ward_max_rows:
+        leaf = np.arange(n, dtype=np.int64)
+        method = "exact"
+    else:
+        report = reporter("ml_ward_leaves")
+        report(f"{n:,} customers > ward_max_rows {settings.ward_max_rows:,}: two-stage Ward")
+        leaf = micro_clusters(
+            _z_matrix(z_table), min(WARD_MICRO_CLUSTERS, n), random_state=settings.random_state
+        )
+        method = f"two_stage: ward on {int(leaf.max()) + 1} k-means micro-clusters"
+    return pa.table(
+        {
+            "fit_row": z_table["fit_row"],
+            KEY_COLUMN: z_table[KEY_COLUMN],
+            "leaf_id": pa.array(leaf, pa.int64()),
+            "linkage_method": pa.array([method] * n, pa.string()),
+        }
+    )
+
+
+def ward_linkage_table(z_table: pa.Table, leaves: pa.Table) -> pa.Table:
+    """One row per merge of the Ward tree over the leaves (see :func:`linkage_to_arrow`),
+    plus count_customers under each merged node."""
+    z = _z_matrix(z_table)
+    leaf = leaves["leaf_id"].to_numpy()
+    method = leaves["linkage_method"][0].as_py()
+    if method == "exact":
+        merges = ward_linkage(z[leaf])
+        weights = np.ones(len(leaf))
+    else:
+        centres, weights = leaf_centroids(z, leaf)
+        merges = weighted_ward_linkage(centres, weights)
+    table = linkage_to_arrow(merges, method)
+    return table.append_column("count_customers", pa.array(_customers_under(merges, weights), pa.int64()))
+
+
+def _customers_under(merges: np.ndarray, leaf_weights: np.ndarray) -> np.ndarray:
+    m = len(leaf_weights)
+    under = np.concatenate([leaf_weights, np.zeros(len(merges))])
+    for step, (left, right, _, _) in enumerate(merges):
+        under[m + step] = under[int(left)] + under[int(right)]
+    return under[m:].astype(np.int64)
+
+
+def ward_clusters_table(leaves: pa.Table, merges: pa.Table, diagnostics: pa.Table) -> pa.Table:
+    """customer_id, ward_cluster (1..k) with the tree cut at the chosen k."""
+    k = chosen_k(diagnostics)
+    cluster_of_leaf = cut_tree(linkage_from_arrow(merges), k)
+    return pa.table(
+        {
+            KEY_COLUMN: leaves[KEY_COLUMN],
+            "ward_cluster": pa.array(cluster_of_leaf[leaves["leaf_id"].to_numpy()], pa.int32()),
+        }
+    )
