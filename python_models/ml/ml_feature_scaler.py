@@ -11,7 +11,5 @@ def model(dbt, session):
     features = dbt.ref("int_customer_features").to_arrow_table()
 
     settings = SegmentationSettings.from_config({"preset": preset}.get)
-    names = feature_columns(
-        features.column_names, include_region_code=settings.include_region_code
-    )
+    names = feature_columns(features.column_names, include_region_code=settings.include_region_code)
     return FittedScaler.fit(to_matrix(features, names), names).to_arrow()

@@ -65,7 +65,8 @@ def fit_kmeans(
     if initial_centroids is not None:
         if initial_centroids.shape != (k, z.shape[1]):
             raise ValueError(
-                f"warm-start centroids have shape {initial_centroids.shape}, expected {(k, z.shape[1])}"
+                f"warm-start centroids have shape {initial_centroids.shape}, "
+                f"expected {(k, z.shape[1])}"
             )
         init: np.ndarray | str = initial_centroids
         n_init = 1
@@ -94,7 +95,9 @@ def fit_kmeans(
     )
 
 
-def canonical_segment_order(centroids_original: np.ndarray, sort_columns: Sequence[int]) -> np.ndarray:
+def canonical_segment_order(
+    centroids_original: np.ndarray, sort_columns: Sequence[int]
+) -> np.ndarray:
     """Order of segments for fresh ids: by the given original-unit centroid columns, each
     descending (e.g. CLV, then minutes), then by the whole centroid for exact ties.
 
@@ -141,7 +144,9 @@ class Assignment:
         return self.second_distance - self.distance
 
 
-def assign_to_centroids(z: np.ndarray, centroids: np.ndarray, chunk_rows: int = 1_000_000) -> Assignment:
+def assign_to_centroids(
+    z: np.ndarray, centroids: np.ndarray, chunk_rows: int = 1_000_000
+) -> Assignment:
     """Nearest and second-nearest centroid per row; memory O(chunk_rows × k).
 
     Squared distances are summed feature by feature (not via the ||a||² - 2ab + ||b||² trick),
@@ -254,7 +259,9 @@ def choose_k(diagnostics: Sequence[KDiagnostic], rule: str, fixed_k: int) -> tup
     if rule == "silhouette":
         scored = [d for d in diagnostics if d.silhouette is not None]
         if not scored:
-            raise ValueError("k_rule 'silhouette': no k in range has a silhouette (need 2 <= k < n)")
+            raise ValueError(
+                "k_rule 'silhouette': no k in range has a silhouette (need 2 <= k < n)"
+            )
         best = max(scored, key=lambda d: (d.silhouette, -d.k))
         return best.k, f"silhouette: highest mean silhouette ({best.silhouette:.4f}) in the k range"
     if rule == "elbow":

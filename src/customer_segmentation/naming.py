@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 #: Segment mean / overall mean at or above HIGH is "high", at or below LOW is "low".
-CLV_LEVELS = (1.25, 0.8)
-MINUTES_LEVELS = (1.5, 0.5)
+CLV_LEVELS = (1.1, 0.9)
+MINUTES_LEVELS = (1.25, 0.75)
 #: A region or channel names a segment when at least this share of it comes from there.
 DOMINANT_SHARE = 0.5
 

@@ -107,7 +107,9 @@ def k_diagnostics_table(
             "is_elbow": pa.array([d.k == elbow for d in diagnostics]),
             "is_chosen": pa.array([d.k == chosen for d in diagnostics]),
             "k_rule": pa.array([settings.k_rule] * count, pa.string()),
-            "choice_reason": pa.array([reason if d.k == chosen else None for d in diagnostics], pa.string()),
+            "choice_reason": pa.array(
+                [reason if d.k == chosen else None for d in diagnostics], pa.string()
+            ),
             "n_init": pa.array([settings.n_init] * count, pa.int32()),
             "random_state": pa.array([settings.random_state] * count, pa.int64()),
         }
@@ -115,7 +117,13 @@ def k_diagnostics_table(
 
 
 def chosen_k(diagnostics: pa.Table) -> int:
-    chosen = [k for k, flag in zip(diagnostics["k"].to_pylist(), diagnostics["is_chosen"].to_pylist()) if flag]
+    chosen = [
+        k
+        for k, flag in zip(
+            diagnostics["k"].to_pylist(), diagnostics["is_chosen"].to_pylist(), strict=True
+        )
+        if flag
+    ]
     if len(chosen) != 1:
         raise ValueError(f"ml_k_diagnostics marks {len(chosen)} rows as chosen, expected 1")
     return int(chosen[0])
@@ -125,7 +133,9 @@ def _display_labels(regions: pa.Table | None, channels: pa.Table | None) -> dict
     labels: dict[str, str] = {}
     for table, kind in ((regions, "region"), (channels, "channel")):
         if table is not None:
-            for key, name in zip(table[f"{kind}_key"].to_pylist(), table[f"{kind}_name"].to_pylist()):
+            for key, name in zip(
+                table[f"{kind}_key"].to_pylist(), table[f"{kind}_name"].to_pylist(), strict=True
+            ):
                 labels[f"is_{kind}_{key}"] = name
     return labels
 
@@ -255,7 +265,9 @@ def ward_linkage_table(z_table: pa.Table, leaves: pa.Table) -> pa.Table:
         centres, weights = leaf_centroids(z, leaf)
         merges = weighted_ward_linkage(centres, weights)
     table = linkage_to_arrow(merges, method)
-    return table.append_column("count_customers", pa.array(_customers_under(merges, weights), pa.int64()))
+    return table.append_column(
+        "count_customers", pa.array(_customers_under(merges, weights), pa.int64())
+    )
 
 
 def _customers_under(merges: np.ndarray, leaf_weights: np.ndarray) -> np.ndarray:

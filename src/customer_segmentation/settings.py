@@ -76,7 +76,9 @@ class SegmentationSettings:
     @classmethod
     def for_preset(cls, preset: str = "default") -> SegmentationSettings:
         if preset not in PRESETS:
-            raise SettingsError(f"var 'preset': unknown preset {preset!r}; use one of {sorted(PRESETS)}")
+            raise SettingsError(
+                f"var 'preset': unknown preset {preset!r}; use one of {sorted(PRESETS)}"
+            )
         return cls(preset=preset, **PRESETS[preset])
 
     @classmethod

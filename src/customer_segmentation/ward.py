@@ -88,7 +88,12 @@ def weighted_ward_linkage(centroids: np.ndarray, weights: np.ndarray) -> np.ndar
         a, b = divmod(flat, m)
         a, b = min(a, b), max(a, b)
         d_ab = cost[a, b]
-        merges[step] = (min(node[a], node[b]), max(node[a], node[b]), np.sqrt(d_ab), leaves[a] + leaves[b])
+        merges[step] = (
+            min(node[a], node[b]),
+            max(node[a], node[b]),
+            np.sqrt(d_ab),
+            leaves[a] + leaves[b],
+        )
         total = w[a] + w[b] + w
         updated = ((w[a] + w) * cost[a] + (w[b] + w) * cost[b] - w * d_ab) / total
         cost[a, :] = updated

@@ -19,13 +19,11 @@ final as (
         minutes_was_missing,
         customer_lifetime_value,
         region_code,
-        channel_code,
-        {%- for region in regions %}
-        cast(region_code = {{ region.region_code }} as integer) as is_region_{{ region.region_key }},
-        {%- endfor %}
-        {%- for channel in channels %}
-        cast(channel_code = {{ channel.channel_code }} as integer) as is_channel_{{ channel.channel_key }},
-        {%- endfor %}
+        channel_code{% for region in regions %},
+        cast(region_code = {{ region.region_code }} as integer)
+            as is_region_{{ region.region_key }}{% endfor %}{% for channel in channels %},
+        cast(channel_code = {{ channel.channel_code }} as integer)
+            as is_channel_{{ channel.channel_key }}{% endfor %}
     from customers
 
 )

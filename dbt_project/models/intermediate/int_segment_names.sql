@@ -16,7 +16,7 @@ segments as (
 
     select distinct
         segment_id,
-        segment_name as rule_based_name,
+        segment_name as rule_based_name
     from kmeans_fit
 
 ),
@@ -27,7 +27,7 @@ final as (
         segments.segment_id,
         coalesce(name_overrides.segment_name, segments.rule_based_name) as segment_name,
         segments.rule_based_name,
-        name_overrides.segment_name is not null as is_name_overridden,
+        name_overrides.segment_name is not null as is_name_overridden
     from segments
     left join name_overrides
         on segments.segment_id = name_overrides.segment_id

@@ -54,7 +54,7 @@ final as (
         regions.region_name,
         customers.channel_code,
         channels.channel_name,
-        customers.source_row_number,
+        customers.source_row_number
     from customers
     inner join assignments
         on customers.customer_id = assignments.customer_id

@@ -16,7 +16,7 @@ final as (
         minutes_watched_raw,
         clv_raw,
         region_raw,
-        channel_raw,
+        channel_raw
     from customer_input
     where rejection_reason is not null
 

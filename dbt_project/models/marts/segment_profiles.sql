@@ -17,7 +17,7 @@ region_counts as (
     select
         segment_id,
         region_name,
-        count(*) as count_customers,
+        count(*) as count_customers
     from customer_segments
     group by segment_id, region_code, region_name
     qualify row_number() over (
@@ -31,7 +31,7 @@ channel_counts as (
     select
         segment_id,
         channel_name,
-        count(*) as count_customers,
+        count(*) as count_customers
     from customer_segments
     group by segment_id, channel_code, channel_name
     qualify row_number() over (
@@ -51,7 +51,7 @@ segment_totals as (
         avg(minutes_watched) as avg_minutes_watched,
         median(minutes_watched) as median_minutes_watched,
         avg(distance_to_centroid) as avg_distance_to_centroid,
-        count_if(minutes_was_missing) as count_minutes_missing,
+        cast(count_if(minutes_was_missing) as bigint) as count_minutes_missing
     from customer_segments
     group by segment_id
 
@@ -80,7 +80,7 @@ final as (
         channel_counts.count_customers / segment_totals.count_customers
             as share_in_dominant_channel,
         segment_totals.count_minutes_missing,
-        segment_totals.avg_distance_to_centroid,
+        segment_totals.avg_distance_to_centroid
     from segment_totals
     inner join segment_names
         on segment_totals.segment_id = segment_names.segment_id

@@ -1,9 +1,10 @@
 {{ config(materialized='table') }}
 
-{#- Every input row, exactly once: raw text, typed values and, for rows that cannot be used,
-    the reasons. A table, so the source row numbers are fixed once per build. -#}
+{#- Every input row, exactly once: raw text, typed values and, for a row that cannot be used,
+    the reasons. A table, so source row numbers are fixed once per build. -#}
 {%- set input = customer_input() -%}
 {%- set cols = input.columns -%}
+{%- set has_customer_id = 'customer_id' in cols -%}
 
 with
 
@@ -11,15 +12,11 @@ source as (
 
     select
         {{ input.row_number }} as source_row_number,
-        {% if 'customer_id' in cols -%}
-            cast({{ cols['customer_id'] }} as varchar)
-        {%- else -%}
-            cast(null as varchar)
-        {%- endif %} as customer_id_raw,
-        cast({{ cols['minutes_watched'] | default('null') }} as varchar) as minutes_watched_raw,
-        cast({{ cols['clv'] | default('null') }} as varchar) as clv_raw,
-        cast({{ cols['region'] | default('null') }} as varchar) as region_raw,
-        cast({{ cols['channel'] | default('null') }} as varchar) as channel_raw,
+        cast({{ cols.get('customer_id', 'null') }} as varchar) as customer_id_raw,
+        cast({{ cols.get('minutes_watched', 'null') }} as varchar) as minutes_watched_raw,
+        cast({{ cols.get('clv', 'null') }} as varchar) as clv_raw,
+        cast({{ cols.get('region', 'null') }} as varchar) as region_raw,
+        cast({{ cols.get('channel', 'null') }} as varchar) as channel_raw
     from {{ input.from_sql }}
 
 ),
@@ -55,30 +52,34 @@ typed as (
         try_cast(trim(clv_raw) as double) as clv_value,
         try_cast(trim(region_raw) as double) as region_value,
         try_cast(trim(channel_raw) as double) as channel_value,
+        min(source_row_number) over (
+            partition by try_cast(trim(customer_id_raw) as bigint)
+        ) as first_row_with_customer_id
     from source
 
 ),
 
-with_duplicate_ids as (
+looked_up as (
 
     select
-        *,
-        min(source_row_number) over (
-            partition by customer_id_value
-        ) as first_row_with_customer_id,
+        typed.*,
+        regions.region_code,
+        channels.channel_code
     from typed
+    left join regions
+        on typed.region_value = regions.region_code
+    left join channels
+        on typed.channel_value = channels.channel_code
 
 ),
 
 checked as (
 
     select
-        with_duplicate_ids.*,
-        regions.region_code,
-        channels.channel_code,
+        *,
         concat_ws(
             '; ',
-            {% if 'customer_id' in cols -%}
+            {% if has_customer_id -%}
             case
                 when is_customer_id_blank then 'customer_id: missing'
                 when customer_id_value is null
@@ -106,20 +107,16 @@ checked as (
             end,
             case
                 when is_region_blank then 'region: missing'
-                when regions.region_code is null
+                when region_code is null
                     then 'region: unknown code (''' || region_raw || ''')'
             end,
             case
                 when is_channel_blank then 'channel: missing'
-                when channels.channel_code is null
+                when channel_code is null
                     then 'channel: unknown code (''' || channel_raw || ''')'
             end
-        ) as reasons,
-    from with_duplicate_ids
-    left join regions
-        on with_duplicate_ids.region_value = regions.region_code
-    left join channels
-        on with_duplicate_ids.channel_value = channels.channel_code
+        ) as reasons
+    from looked_up
 
 ),
 
@@ -139,7 +136,7 @@ final as (
         clv_value as customer_lifetime_value,
         region_code,
         channel_code,
-        nullif(reasons, '') as rejection_reason,
+        nullif(reasons, '') as rejection_reason
     from checked
 
 )

@@ -15,7 +15,7 @@ final as (
         minutes_was_missing,
         customer_lifetime_value,
         region_code,
-        channel_code,
+        channel_code
     from customer_input
     where rejection_reason is null
 

@@ -1,0 +1,63 @@
+# Two commands: `make demo` (build everything on the demo data, print the segments) and
+# `make test` (lint + pytest, which runs real dbt builds). Both create .venv when missing.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DBT := $(BIN)/dbt
+export CUSTOMER_SEGMENTATION_DB ?= customer_segmentation.duckdb
+# dbt reads profiles.yml from the repository root; the Makefile always runs from there.
+export DBT_PROFILES_DIR := $(CURDIR)
+# Models, singular tests and analyses; generic tests are Jinja macros and are not linted.
+SQL_LINTED := dbt_project/models $(wildcard tests/*.sql) $(wildcard analysis/*.sql)
+
+.PHONY: help env demo build test lint format unit e2e docs clean
+
+help:
+	@echo "make demo   build everything on the demo data and print the segment summary"
+	@echo "make test   ruff + sqlfluff + pytest (unit tests and real dbt builds)"
+	@echo "make build  dbt build with ARGS, e.g. make build ARGS=\"--vars '{input_path: my.csv}'\""
+	@echo "make docs   dbt docs generate"
+	@echo "make clean  remove the database, dbt target/ and logs/"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+env: $(STAMP)
+
+build: $(STAMP)
+	$(DBT) build $(ARGS)
+
+demo: $(STAMP)
+	$(DBT) build
+	@echo
+	$(BIN)/customer-segmentation summary
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint $(SQL_LINTED)
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	$(BIN)/sqlfluff fix $(SQL_LINTED)
+
+unit: $(STAMP)
+	$(BIN)/pytest -m "not e2e"
+
+e2e: $(STAMP)
+	$(BIN)/pytest -m e2e
+
+test: lint
+	$(BIN)/pytest
+
+docs: $(STAMP)
+	$(DBT) docs generate
+
+clean:
+	rm -rf target logs customer_segmentation.duckdb customer_segmentation.duckdb.wal

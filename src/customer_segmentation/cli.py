@@ -1,0 +1,70 @@
+"""Command line: ``customer-segmentation summary`` prints the segments of a built database."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import duckdb
+
+DEFAULT_DATABASE = "customer_segmentation.duckdb"
+
+
+def database_path(path: str | None = None) -> str:
+    """The DuckDB file dbt builds: the argument, else $CUSTOMER_SEGMENTATION_DB, else the
+    default in the working directory (the repository root when run by make)."""
+    return path or os.environ.get("CUSTOMER_SEGMENTATION_DB") or DEFAULT_DATABASE
+
+
+def segment_summary(path: str) -> list[tuple]:
+    """(segment_id, segment_name, customers, mean CLV, mean minutes) per segment."""
+    with duckdb.connect(path, read_only=True) as con:
+        return con.execute(
+            """
+            select
+                segment_id,
+                segment_name,
+                count_customers,
+                avg_customer_lifetime_value,
+                avg_minutes_watched
+            from marts.segment_profiles
+            order by segment_id
+            """
+        ).fetchall()
+
+
+def format_summary(rows: list[tuple]) -> str:
+    width = max([len("segment name"), *(len(row[1]) for row in rows)])
+    header = f"{'id':>3}  {'segment name':<{width}}  {'customers':>9}  {'mean CLV':>9}"
+    lines = [f"{header}  {'mean minutes':>12}"]
+    for segment_id, name, customers, clv, minutes in rows:
+        lines.append(
+            f"{segment_id:>3}  {name:<{width}}  {customers:>9,}  {clv:>9.2f}  {minutes:>12,.0f}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="customer-segmentation", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    summary = commands.add_parser("summary", help="print one line per segment")
+    summary.add_argument(
+        "--database",
+        help=f"DuckDB file (default ${{CUSTOMER_SEGMENTATION_DB}} or {DEFAULT_DATABASE})",
+    )
+    args = parser.parse_args(argv)
+
+    if args.command == "summary":
+        path = database_path(args.database)
+        if not os.path.exists(path):
+            print(
+                f"{path}: no such database; run `make demo` (or dbt build) first", file=sys.stderr
+            )
+            return 2
+        print(format_summary(segment_summary(path)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,132 @@
+import numpy as np
+import pytest
+
+from customer_segmentation.clustering import (
+    KDiagnostic,
+    NotEnoughRowsError,
+    assign_to_centroids,
+    canonical_segment_order,
+    choose_k,
+    diagnose_k,
+    elbow_k,
+    fit_kmeans,
+    match_to_previous,
+)
+
+
+def blobs(seed: int = 0, per: int = 40) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0, 0], [10, 0], [0, 10], [10, 10]], dtype=float)
+    return np.vstack([c + rng.normal(scale=0.5, size=(per, 2)) for c in centres])
+
+
+def test_fit_is_deterministic_for_a_seed():
+    z = blobs()
+    a = fit_kmeans(z, 4, n_init=5, random_state=3)
+    b = fit_kmeans(z, 4, n_init=5, random_state=3)
+    np.testing.assert_array_equal(a.centroids, b.centroids)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    assert a.converged and a.n_iter >= 1
+
+
+def test_k1_wcss_is_total_sum_of_squares():
+    z = blobs()
+    fit = fit_kmeans(z, 1, n_init=1, random_state=0)
+    assert fit.wcss == pytest.approx(((z - z.mean(axis=0)) ** 2).sum(), rel=1e-12)
+
+
+def test_too_few_rows_names_the_source():
+    with pytest.raises(NotEnoughRowsError, match="3 usable customer rows, fewer than k = 8"):
+        fit_kmeans(np.zeros((3, 2)), 8, n_init=1, random_state=0)
+
+
+def test_warm_start_from_the_fitted_centroids_reproduces_the_fit():
+    z = blobs(1)
+    fit = fit_kmeans(z, 4, n_init=10, random_state=0)
+    warm = fit_kmeans(
+        z, 4, n_init=10, random_state=99, initial_centroids=fit.centroids, init_label="file"
+    )
+    np.testing.assert_allclose(warm.centroids, fit.centroids)
+    np.testing.assert_array_equal(warm.labels, fit.labels)
+    assert warm.init == "file"
+
+
+def test_assignment_nearest_second_and_margin():
+    centroids = np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 10.0]])
+    z = np.array([[1.0, 0.0], [2.9, 0.1], [0.0, 9.0]])
+    result = assign_to_centroids(z, centroids, chunk_rows=2)
+    np.testing.assert_array_equal(result.segment, [0, 1, 2])
+    np.testing.assert_array_equal(result.second_segment, [1, 0, 0])
+    np.testing.assert_allclose(result.distance[0], 1.0)
+    np.testing.assert_allclose(result.second_distance[0], 2.0)
+    np.testing.assert_allclose(result.margin[0], 1.0)
+    assert (result.margin >= 0).all()
+
+
+def test_assignment_ties_go_to_the_lowest_segment():
+    result = assign_to_centroids(np.array([[1.0]]), np.array([[0.0], [2.0]]))
+    assert result.segment[0] == 0 and result.second_segment[0] == 1
+
+
+def test_assignment_with_one_centroid_has_no_runner_up():
+    result = assign_to_centroids(np.zeros((2, 2)), np.ones((1, 2)))
+    assert (result.second_segment == -1).all() and np.isnan(result.second_distance).all()
+
+
+def test_canonical_order_sorts_by_first_key_then_second_descending():
+    original = np.array([[5.0, 1.0], [9.0, 1.0], [5.0, 3.0]])
+    order = canonical_segment_order(original, sort_columns=[0, 1])
+    np.testing.assert_array_equal(order, [1, 2, 0])
+
+
+def test_hungarian_match_follows_moved_centroids():
+    previous = np.array([[0.0, 0.0], [5.0, 5.0], [10.0, 0.0]])
+    current = previous[[2, 0, 1]] + 0.1
+    np.testing.assert_array_equal(match_to_previous(current, previous), [2, 0, 1])
+
+
+def test_hungarian_match_marks_new_segments_when_k_grows():
+    previous = np.array([[0.0], [10.0]])
+    current = np.array([[10.2], [50.0], [0.1]])
+    np.testing.assert_array_equal(match_to_previous(current, previous), [1, -1, 0])
+
+
+def test_elbow_finds_the_knee():
+    ks = list(range(1, 9))
+    wcss = [1000, 400, 150, 130, 115, 105, 98, 92]
+    assert elbow_k(ks, wcss) == 3
+
+
+def test_diagnostics_and_rules():
+    z = blobs(2)
+    diagnostics, sample = diagnose_k(
+        z,
+        range(1, 7),
+        n_init=4,
+        random_state=0,
+        silhouette_max_rows=1000,
+        silhouette_sample_size=50,
+    )
+    assert sample is None
+    assert [d.k for d in diagnostics] == [1, 2, 3, 4, 5, 6]
+    assert diagnostics[0].silhouette is None
+    wcss = [d.wcss for d in diagnostics]
+    assert all(a >= b for a, b in zip(wcss, wcss[1:], strict=False))
+    assert choose_k(diagnostics, "silhouette", 8)[0] == 4
+    assert choose_k(diagnostics, "elbow", 8)[0] == 4
+    k, reason = choose_k(diagnostics, "fixed", 5)
+    assert k == 5 and reason.startswith("fixed")
+
+
+def test_silhouette_uses_a_sample_above_the_threshold():
+    z = blobs(3)
+    _, sample = diagnose_k(
+        z, [2], n_init=1, random_state=0, silhouette_max_rows=100, silhouette_sample_size=60
+    )
+    assert sample == 60
+
+
+def test_silhouette_rule_needs_a_scored_k():
+    only_k1 = [KDiagnostic(1, 10.0, None, None, None, 1, True, 0.0)]
+    with pytest.raises(ValueError, match="silhouette"):
+        choose_k(only_k1, "silhouette", 1)
