@@ -1,7 +1,8 @@
 {#-
-    customer_input()
+    customer_input(input_path=none, input_relation=none, var_prefix='input')
 
-    Where the raw customer rows come from, and the fatal checks on them.
+    Where raw customer rows come from, and the fatal checks on them. Called with the fit input
+    (vars input_path / input_relation) and with new customers to score (var score_input_path).
     Returns a dict:
       from_sql     the relation or table function to select from
       label        how error messages and rejected rows name the input (file path, table, or seed)
@@ -9,22 +10,20 @@
       row_number   SQL for a stable 1-based data-row number in source order
 
     Choice of input (first one set wins):
-      var input_path      a CSV or Parquet file (.parquet / .pq are read as Parquet)
-      var input_relation  an existing table or view, "schema.table" or "table"
-      otherwise           the demo seed, through ref() so `dbt build` stays one command
+      input_path      a CSV or Parquet file (.parquet / .pq are read as Parquet)
+      input_relation  an existing table or view, "schema.table" or "table"
+      otherwise       the demo seed, through ref() so `dbt build` stays one command
 
     Fatal problems stop the build here, before any segment table is written, with a message
     that names the input and the column: file missing, empty file, header only, required column
     missing. Column names match case-insensitively; extra columns are ignored.
 -#}
-{% macro customer_input() %}
+{% macro customer_input(input_path=none, input_relation=none, var_prefix='input') %}
     {%- set required = ['minutes_watched', 'clv', 'region', 'channel'] -%}
-    {%- set input_path = var('input_path', none) -%}
-    {%- set input_relation = var('input_relation', none) -%}
 
     {%- if input_path -%}
         {%- set path_sql = "'" ~ (input_path | replace("'", "''")) ~ "'" -%}
-        {%- set label = 'input_path ' ~ path_sql -%}
+        {%- set label = var_prefix ~ '_path ' ~ path_sql -%}
         {%- set lowered = input_path | lower -%}
         {%- if lowered.endswith('.parquet') or lowered.endswith('.pq') -%}
             {%- set from_sql = 'read_parquet(' ~ path_sql ~ ', file_row_number = true)' -%}
@@ -35,7 +34,7 @@
         {%- endif -%}
     {%- elif input_relation -%}
         {%- set from_sql = input_relation -%}
-        {%- set label = "input_relation '" ~ input_relation ~ "'" -%}
+        {%- set label = var_prefix ~ "_relation '" ~ input_relation ~ "'" -%}
         {%- set row_number = 'row_number() over ()' -%}
     {%- else -%}
         {%- set from_sql = ref('demo_customers') | string -%}

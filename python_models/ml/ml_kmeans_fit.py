@@ -1,7 +1,8 @@
 """The final k-means fit: one row per segment x feature (centroids, names, fit facts)."""
 
-from customer_segmentation.pipeline import kmeans_fit_table
+from customer_segmentation.pipeline import kmeans_fit_table, resolve_warm_start
 from customer_segmentation.settings import SegmentationSettings
+from customer_segmentation.warehouse import existing_table
 
 
 def model(dbt, session):
@@ -10,12 +11,27 @@ def model(dbt, session):
         "preset": dbt.config.get("preset"),
         "random_state": dbt.config.get("random_state"),
         "n_init": dbt.config.get("n_init"),
+        "silhouette_max_rows": dbt.config.get("silhouette_max_rows"),
+        "silhouette_sample_size": dbt.config.get("silhouette_sample_size"),
     }
+    warm_start = dbt.config.get("warm_start")
+    warm_start_units = dbt.config.get("warm_start_units")
     z = dbt.ref("ml_customer_features_z").order("fit_row").to_arrow_table()
     scaler = dbt.ref("ml_feature_scaler").to_arrow_table()
     diagnostics = dbt.ref("ml_k_diagnostics").to_arrow_table()
     regions = dbt.ref("regions").to_arrow_table()
     channels = dbt.ref("channels").to_arrow_table()
 
+    this = dbt.this
+    previous = existing_table(session, this.database, this.schema, this.identifier)
     settings = SegmentationSettings.from_config(config.get)
-    return kmeans_fit_table(z, scaler, diagnostics, settings, regions=regions, channels=channels)
+    return kmeans_fit_table(
+        z,
+        scaler,
+        diagnostics,
+        settings,
+        regions=regions,
+        channels=channels,
+        previous=previous,
+        warm_start=resolve_warm_start(warm_start, warm_start_units, scaler, previous),
+    )

@@ -6,8 +6,11 @@ writes, so the models stay a few lines of glue and every step can be tested with
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyarrow as pa
+from sklearn.metrics import silhouette_score
 
 from customer_segmentation.clustering import (
     assign_to_centroids,
@@ -17,6 +20,7 @@ from customer_segmentation.clustering import (
     diagnose_k,
     elbow_k,
     fit_kmeans,
+    match_to_previous,
 )
 from customer_segmentation.features import (
     KEY_COLUMN,
@@ -26,7 +30,7 @@ from customer_segmentation.features import (
     z_columns,
     z_name,
 )
-from customer_segmentation.naming import segment_names
+from customer_segmentation.naming import make_unique, segment_names
 from customer_segmentation.progress import reporter
 from customer_segmentation.scaling import FittedScaler
 from customer_segmentation.settings import SegmentationSettings
@@ -38,6 +42,12 @@ from customer_segmentation.ward import (
     micro_clusters,
     ward_linkage,
     weighted_ward_linkage,
+)
+from customer_segmentation.warm_start import (
+    WarmStartError,
+    centroids_from_table,
+    previous_fit_centroids,
+    read_centroid_file,
 )
 
 #: Leaves of the two-stage Ward tree above ``ward_max_rows`` customers.
@@ -140,6 +150,14 @@ def _display_labels(regions: pa.Table | None, channels: pa.Table | None) -> dict
     return labels
 
 
+@dataclass(frozen=True)
+class WarmStart:
+    """Where Lloyd starts: ``centroids`` (k, d) in z units, and a label for the record."""
+
+    centroids: np.ndarray
+    label: str
+
+
 def kmeans_fit_table(
     z_table: pa.Table,
     scaler_table: pa.Table,
@@ -148,12 +166,18 @@ def kmeans_fit_table(
     *,
     regions: pa.Table | None = None,
     channels: pa.Table | None = None,
+    previous: pa.Table | None = None,
+    warm_start: WarmStart | None = None,
 ) -> pa.Table:
     """The final k-means fit at the chosen k, as one row per segment × feature.
 
-    Segment ids are 1..k in canonical order: centroid CLV descending, then minutes descending.
+    Segment ids: matched to ``previous`` (the last run's table) with the Hungarian method when
+    it has the same features and k, so segments keep their ids and names; otherwise 1..k in
+    canonical order (centroid CLV descending, then minutes descending).
+
     Columns: segment_id, segment_name, feature_name, feature_position, centroid_z,
-    centroid_original, count_customers, and the fit's facts repeated per row (k, wcss,
+    centroid_original, count_customers, previous_segment_id, centroid_shift_z, id_assignment,
+    and the fit's facts repeated per row (preset, k, wcss, silhouette, silhouette_sample_size,
     n_iter, converged, init_method, n_init, random_state).
     """
     scaler = FittedScaler.from_arrow(scaler_table)
@@ -163,8 +187,24 @@ def kmeans_fit_table(
     z = _z_matrix(z_table)
     k = chosen_k(diagnostics)
     report = reporter("ml_kmeans_fit")
-    report(f"k-means k = {k}, n_init = {settings.n_init} on {z.shape[0]:,} customers")
-    fit = fit_kmeans(z, k, n_init=settings.n_init, random_state=settings.random_state)
+    if warm_start is not None:
+        if warm_start.centroids.shape[0] != k:
+            raise WarmStartError(
+                f"{warm_start.label}: {warm_start.centroids.shape[0]} centroids, but the chosen "
+                f"k is {k}; set var k: {warm_start.centroids.shape[0]}"
+            )
+        report(f"k-means k = {k} warm-started from {warm_start.label}")
+        fit = fit_kmeans(
+            z,
+            k,
+            n_init=1,
+            random_state=settings.random_state,
+            initial_centroids=warm_start.centroids,
+            init_label=warm_start.label,
+        )
+    else:
+        report(f"k-means k = {k}, n_init = {settings.n_init} on {z.shape[0]:,} customers")
+        fit = fit_kmeans(z, k, n_init=settings.n_init, random_state=settings.random_state)
 
     original = scaler.inverse_transform(fit.centroids)
     sort_by = [names.index("customer_lifetime_value"), names.index("minutes_watched")]
@@ -172,28 +212,114 @@ def kmeans_fit_table(
     centroids, original = fit.centroids[order], original[order]
     sizes = np.bincount(fit.labels, minlength=k)[order]
     labels = segment_names(original, names, scaler.mean, _display_labels(regions, channels))
-    report(f"WCSS {fit.wcss:,.2f} after {fit.n_iter} iterations")
+    ids = np.arange(1, k + 1)
+    previous_ids: list = [None] * k
+    shift: list = [None] * k
+    how = "canonical: ordered by centroid CLV, then minutes, highest first"
+
+    if previous is not None and previous.num_rows:
+        try:
+            previous_z, previous_segment_ids = previous_fit_centroids(previous, scaler)
+        except WarmStartError as mismatch:
+            how = f"canonical: previous run not comparable ({mismatch})"
+        else:
+            match = match_to_previous(centroids, previous_z)
+            previous_ids = [previous_segment_ids[m] if m >= 0 else None for m in match]
+            shift = [
+                float(np.linalg.norm(centroids[i] - previous_z[m])) if m >= 0 else None
+                for i, m in enumerate(match)
+            ]
+            if len(previous_segment_ids) == k:
+                ids = np.array(previous_ids)
+                previous_names = _names_by_segment(previous)
+                labels = make_unique([previous_names[i] for i in previous_ids])
+                how = "matched to the previous run (Hungarian, on centroids)"
+                reorder = np.argsort(ids)
+                ids, centroids, original = ids[reorder], centroids[reorder], original[reorder]
+                sizes = sizes[reorder]
+                labels = [labels[i] for i in reorder]
+                previous_ids = [previous_ids[i] for i in reorder]
+                shift = [shift[i] for i in reorder]
+            else:
+                how = (
+                    f"canonical: k changed from {len(previous_segment_ids)} to {k}; "
+                    "previous_segment_id shows the closest old segment"
+                )
+    silhouette, sample = _final_silhouette(z, fit.labels, settings)
+    report(f"WCSS {fit.wcss:,.2f} after {fit.n_iter} iterations; segment ids {how}")
 
     d = len(names)
     rows = k * d
+
+    def per_segment(values, kind):
+        return pa.array(np.repeat(np.asarray(values, dtype=object), d).tolist(), kind)
+
+    def per_run(value, kind):
+        return pa.array([value] * rows, kind)
+
     return pa.table(
         {
-            "segment_id": pa.array(np.repeat(np.arange(1, k + 1), d), pa.int32()),
-            "segment_name": pa.array(np.repeat(labels, d), pa.string()),
+            "segment_id": per_segment(ids.tolist(), pa.int32()),
+            "segment_name": per_segment(labels, pa.string()),
             "feature_name": pa.array(names * k, pa.string()),
             "feature_position": pa.array(np.tile(np.arange(1, d + 1), k), pa.int32()),
             "centroid_z": pa.array(centroids.ravel(), pa.float64()),
             "centroid_original": pa.array(original.ravel(), pa.float64()),
-            "count_customers": pa.array(np.repeat(sizes, d), pa.int64()),
-            "k": pa.array([k] * rows, pa.int32()),
-            "wcss": pa.array([fit.wcss] * rows, pa.float64()),
-            "n_iter": pa.array([fit.n_iter] * rows, pa.int32()),
-            "converged": pa.array([fit.converged] * rows, pa.bool_()),
-            "init_method": pa.array([fit.init] * rows, pa.string()),
-            "n_init": pa.array([settings.n_init] * rows, pa.int32()),
-            "random_state": pa.array([settings.random_state] * rows, pa.int64()),
+            "count_customers": per_segment(sizes.tolist(), pa.int64()),
+            "previous_segment_id": per_segment(previous_ids, pa.int32()),
+            "centroid_shift_z": per_segment(shift, pa.float64()),
+            "id_assignment": per_run(how, pa.string()),
+            "preset": per_run(settings.preset, pa.string()),
+            "k": per_run(k, pa.int32()),
+            "wcss": per_run(fit.wcss, pa.float64()),
+            "silhouette": per_run(silhouette, pa.float64()),
+            "silhouette_sample_size": per_run(sample, pa.int64()),
+            "n_iter": per_run(fit.n_iter, pa.int32()),
+            "converged": per_run(fit.converged, pa.bool_()),
+            "init_method": per_run(fit.init, pa.string()),
+            "n_init": per_run(1 if warm_start is not None else settings.n_init, pa.int32()),
+            "random_state": per_run(settings.random_state, pa.int64()),
         }
     )
+
+
+def resolve_warm_start(
+    setting: str | None,
+    units: str | None,
+    scaler_table: pa.Table,
+    previous: pa.Table | None,
+) -> WarmStart | None:
+    """The warm start a ``warm_start`` var asks for: none, ``previous`` (the centroids of the
+    last run in this database) or the path of a centroid CSV (see :mod:`warm_start`)."""
+    if setting is None or str(setting).strip().lower() in ("", "none", "null"):
+        return None
+    scaler = FittedScaler.from_arrow(scaler_table)
+    if str(setting).strip().lower() == "previous":
+        if previous is None or previous.num_rows == 0:
+            raise WarmStartError("warm_start 'previous': this database has no previous run")
+        centroids, _ = previous_fit_centroids(previous, scaler)
+        return WarmStart(centroids, "warm start: previous run's centroids")
+    label = f"warm_start '{setting}'"
+    table = read_centroid_file(setting)
+    unit = "original" if units is None or str(units).lower() in ("", "none") else str(units)
+    return WarmStart(centroids_from_table(table, scaler, units=unit, source=label), label)
+
+
+def _names_by_segment(previous: pa.Table) -> dict:
+    return dict(
+        zip(previous["segment_id"].to_pylist(), previous["segment_name"].to_pylist(), strict=True)
+    )
+
+
+def _final_silhouette(
+    z: np.ndarray, labels: np.ndarray, settings: SegmentationSettings
+) -> tuple[float | None, int | None]:
+    distinct = len(np.unique(labels))
+    if not 2 <= distinct < z.shape[0]:
+        return None, None
+    sample = None if z.shape[0] <= settings.silhouette_max_rows else settings.silhouette_sample_size
+    score = silhouette_score(z, labels, sample_size=sample, random_state=settings.random_state)
+    return float(score), sample
 
 
 def centroid_matrix(fit_table: pa.Table) -> np.ndarray:

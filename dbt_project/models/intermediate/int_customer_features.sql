@@ -1,7 +1,4 @@
-{#- One-hot columns are generated from the lookup seeds, so a new region or channel in the seed
-    becomes a new feature without touching this file. -#}
-{%- set regions = lookup_rows(ref('regions'), 'region_code') -%}
-{%- set channels = lookup_rows(ref('channels'), 'channel_code') -%}
+{#- One-hot columns come from the lookup seeds (macro one_hot_columns), not written by hand. -#}
 
 with
 
@@ -19,11 +16,7 @@ final as (
         minutes_was_missing,
         customer_lifetime_value,
         region_code,
-        channel_code{% for region in regions %},
-        cast(region_code = {{ region.region_code }} as integer)
-            as is_region_{{ region.region_key }}{% endfor %}{% for channel in channels %},
-        cast(channel_code = {{ channel.channel_code }} as integer)
-            as is_channel_{{ channel.channel_key }}{% endfor %}
+        channel_code{{ one_hot_columns() }}
     from customers
 
 )

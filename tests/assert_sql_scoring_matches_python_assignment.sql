@@ -1,0 +1,37 @@
+-- SQL scoring from the stored scaler and centroids gives every fitted customer the segment the
+-- Python assignment gave (runs when scored_customers holds the fit input, the default).
+{{ config(enabled=var('score_input_path', none) is none) }}
+
+with
+
+python_assignment as (
+
+    select * from {{ ref('customer_segments') }}
+
+),
+
+sql_scoring as (
+
+    select * from {{ ref('scored_customers') }}
+
+),
+
+compared as (
+
+    select
+        python_assignment.customer_id,
+        python_assignment.segment_id as python_segment_id,
+        sql_scoring.segment_id as sql_segment_id,
+        python_assignment.distance_to_centroid as python_distance,
+        sql_scoring.distance_to_centroid as sql_distance
+    from python_assignment
+    full outer join sql_scoring
+        on python_assignment.customer_id = sql_scoring.customer_id
+
+)
+
+select *
+from compared
+where
+    python_segment_id is distinct from sql_segment_id
+    or abs(python_distance - sql_distance) > 1e-9
