@@ -12,7 +12,9 @@ python_assignment as (
 
 sql_scoring as (
 
-    select * from {{ ref('scored_customers') }}
+    select *
+    from {{ ref('scored_customers') }}
+    where rejection_reason is null
 
 ),
 

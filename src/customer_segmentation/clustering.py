@@ -13,6 +13,8 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
+from customer_segmentation.threads import native_threads_for
+
 MAX_ITER = 300
 
 
@@ -80,7 +82,7 @@ def fit_kmeans(
         random_state=random_state,
         algorithm="lloyd",
     )
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), native_threads_for(z.shape[0]):
         # Duplicate points can leave fewer distinct clusters than k; that is reported by the
         # diagnostics, not as a warning on every run.
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -215,18 +217,21 @@ def diagnose_k(
         fit = fit_kmeans(z, k, n_init=n_init, random_state=random_state)
         distinct = len(np.unique(fit.labels))
         scored = 2 <= distinct < n
-        silhouette = (
-            float(silhouette_score(z, fit.labels, sample_size=sample, random_state=random_state))
-            if scored
-            else None
-        )
+        silhouette = calinski = davies = None
+        if scored:
+            with native_threads_for(sample or n):
+                silhouette = float(
+                    silhouette_score(z, fit.labels, sample_size=sample, random_state=random_state)
+                )
+                calinski = float(calinski_harabasz_score(z, fit.labels))
+                davies = float(davies_bouldin_score(z, fit.labels))
         results.append(
             KDiagnostic(
                 k=k,
                 wcss=fit.wcss,
                 silhouette=silhouette,
-                calinski_harabasz=float(calinski_harabasz_score(z, fit.labels)) if scored else None,
-                davies_bouldin=float(davies_bouldin_score(z, fit.labels)) if scored else None,
+                calinski_harabasz=calinski,
+                davies_bouldin=davies,
                 n_iter=fit.n_iter,
                 converged=fit.converged,
                 seconds=time.perf_counter() - started,

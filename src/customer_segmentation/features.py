@@ -11,6 +11,10 @@ NUMERIC_FEATURES = ("minutes_watched", "customer_lifetime_value")
 REGION_PREFIX = "is_region_"
 CHANNEL_PREFIX = "is_channel_"
 KEY_COLUMN = "customer_id"
+#: Order in which the scaler reads int_customer_features. Floating-point sums depend on the
+#: order of their terms; sorting by the raw feature values first makes the scaler (and so every
+#: z-score, centroid and Ward height) bit-identical however the input rows were ordered.
+CANONICAL_FEATURE_ORDER = "minutes_watched, customer_lifetime_value, region_code, channel_code"
 Z_SUFFIX = "_z"
 
 

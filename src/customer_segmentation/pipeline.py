@@ -34,6 +34,7 @@ from customer_segmentation.naming import make_unique, segment_names
 from customer_segmentation.progress import reporter
 from customer_segmentation.scaling import FittedScaler
 from customer_segmentation.settings import SegmentationSettings
+from customer_segmentation.threads import native_threads_for
 from customer_segmentation.ward import (
     cut_tree,
     leaf_centroids,
@@ -318,7 +319,8 @@ def _final_silhouette(
     if not 2 <= distinct < z.shape[0]:
         return None, None
     sample = None if z.shape[0] <= settings.silhouette_max_rows else settings.silhouette_sample_size
-    score = silhouette_score(z, labels, sample_size=sample, random_state=settings.random_state)
+    with native_threads_for(sample or z.shape[0]):
+        score = silhouette_score(z, labels, sample_size=sample, random_state=settings.random_state)
     return float(score), sample
 
 
