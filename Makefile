@@ -12,12 +12,14 @@ export DBT_PROFILES_DIR := $(CURDIR)
 # Models, singular tests and analyses; generic tests are Jinja macros and are not linted.
 SQL_LINTED := dbt_project/models $(wildcard tests/*.sql) $(wildcard analysis/*.sql)
 
-.PHONY: help env demo build test lint format unit e2e docs clean
+.PHONY: help env demo build publish report bench test lint format unit e2e docs clean
 
 help:
 	@echo "make demo   build everything on the demo data and print the segment summary"
 	@echo "make test   ruff + sqlfluff + pytest (unit tests and real dbt builds)"
 	@echo "make build  dbt build with ARGS, e.g. make build ARGS=\"--vars '{input_path: my.csv}'\""
+	@echo "make report write reports/segmentation_report.html from the built tables"
+	@echo "make bench  measured timings and sizes (bench/results.md)"
 	@echo "make docs   dbt docs generate"
 	@echo "make clean  remove the database, dbt target/ and logs/"
 
@@ -31,11 +33,22 @@ env: $(STAMP)
 
 build: $(STAMP)
 	$(DBT) build $(ARGS)
+	$(BIN)/customer-segmentation publish
 
 demo: $(STAMP)
 	$(DBT) build
+	$(BIN)/customer-segmentation publish
 	@echo
 	$(BIN)/customer-segmentation summary
+
+publish: $(STAMP)
+	$(BIN)/customer-segmentation publish
+
+report: $(STAMP)
+	$(BIN)/python -m customer_segmentation.report --out reports/segmentation_report.html
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -60,4 +73,4 @@ docs: $(STAMP)
 	$(DBT) docs generate
 
 clean:
-	rm -rf target logs customer_segmentation.duckdb customer_segmentation.duckdb.wal
+	rm -rf target logs serving reports customer_segmentation.duckdb customer_segmentation.duckdb.wal

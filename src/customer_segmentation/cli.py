@@ -1,4 +1,9 @@
-"""Command line: ``customer-segmentation summary`` prints the segments of a built database."""
+"""Command line: ``customer-segmentation summary | publish`` on a built database.
+
+- ``summary``: one line per segment (id, name, customers, mean CLV, mean minutes).
+- ``publish``: copy the marts to Parquet and swap in the read-only serving file for BI tools
+  (see :mod:`customer_segmentation.publish`).
+"""
 
 from __future__ import annotations
 
@@ -53,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         "--database",
         help=f"DuckDB file (default ${{CUSTOMER_SEGMENTATION_DB}} or {DEFAULT_DATABASE})",
     )
+    publish = commands.add_parser("publish", help="publish the marts to serving/ for readers")
+    publish.add_argument("--database", help="DuckDB file dbt built")
+    publish.add_argument("--serving-dir", default="serving", help="default: serving")
+    publish.add_argument("--keep", type=int, default=3, help="run folders to keep (default 3)")
     args = parser.parse_args(argv)
 
     if args.command == "summary":
@@ -63,6 +72,20 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
         print(format_summary(segment_summary(path)))
+    elif args.command == "publish":
+        from customer_segmentation.publish import PublishError
+        from customer_segmentation.publish import publish as publish_marts
+
+        try:
+            result = publish_marts(database_path(args.database), args.serving_dir, args.keep)
+        except PublishError as error:
+            print(error, file=sys.stderr)
+            return 2
+        print(
+            f"published run {result.run_id}: {result.serving_file} "
+            f"({len(result.rows)} marts, {result.rows['customer_segments']:,} customers, "
+            f"{result.bytes_written / 1e6:.2f} MB, {result.seconds:.2f} s)"
+        )
     return 0
 
 
