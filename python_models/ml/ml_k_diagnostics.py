@@ -16,6 +16,7 @@ def model(dbt, session):
         "n_init": dbt.config.get("n_init"),
         "silhouette_max_rows": dbt.config.get("silhouette_max_rows"),
         "silhouette_sample_size": dbt.config.get("silhouette_sample_size"),
+        "diagnostics_max_rows": dbt.config.get("diagnostics_max_rows"),
     }
     input_label = dbt.config.get("input_label")
     z = dbt.ref("ml_customer_features_z").order("fit_row").to_arrow_table()

@@ -44,6 +44,15 @@ class KMeansResult:
     init: str
 
 
+def seeded_sample(n_rows: int, size: int, random_state: int) -> np.ndarray | None:
+    """Sorted row indices of a seeded sample of ``size`` rows without replacement, or None
+    when ``n_rows <= size`` (use every row)."""
+    if n_rows <= size:
+        return None
+    rng = np.random.default_rng(random_state)
+    return np.sort(rng.choice(n_rows, size=size, replace=False))
+
+
 def check_enough_rows(n_rows: int, k: int, source: str = "input") -> None:
     if n_rows < k:
         raise NotEnoughRowsError(

@@ -11,10 +11,15 @@ NUMERIC_FEATURES = ("minutes_watched", "customer_lifetime_value")
 REGION_PREFIX = "is_region_"
 CHANNEL_PREFIX = "is_channel_"
 KEY_COLUMN = "customer_id"
-#: Order in which the scaler reads int_customer_features. Floating-point sums depend on the
-#: order of their terms; sorting by the raw feature values first makes the scaler (and so every
-#: z-score, centroid and Ward height) bit-identical however the input rows were ordered.
-CANONICAL_FEATURE_ORDER = "minutes_watched, customer_lifetime_value, region_code, channel_code"
+#: The canonical row order every fit reads int_customer_features in (a DuckDB ``order by``).
+#: Floating-point sums and k-means++ draws depend on row order; sorting by the raw feature
+#: values (the one-hot columns are functions of the two codes), then the key, makes every
+#: result bit-identical however the input rows were ordered. Standardising is monotonic, so
+#: this is also the order of the z-scores. Sorting in DuckDB is parallel: 10M rows take seconds,
+#: where numpy's lexsort over 13 columns took 4.4 s per 2M rows.
+CANONICAL_FEATURE_ORDER = (
+    "minutes_watched, customer_lifetime_value, region_code, channel_code, customer_id"
+)
 Z_SUFFIX = "_z"
 
 
@@ -44,16 +49,6 @@ def to_matrix(table: pa.Table, columns: Sequence[str]) -> np.ndarray:
     for j, name in enumerate(columns):
         matrix[:, j] = table.column(name).to_numpy(zero_copy_only=False)
     return matrix
-
-
-def canonical_row_order(features: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Row permutation that sorts by feature values, then key: shape (n_rows,) int64.
-
-    Fitting in this order makes every result independent of the order rows arrived in:
-    shuffling the input cannot move a customer to another segment.
-    """
-    sort_keys = [keys] + [features[:, j] for j in range(features.shape[1] - 1, -1, -1)]
-    return np.lexsort(sort_keys)
 
 
 def z_name(feature: str) -> str:

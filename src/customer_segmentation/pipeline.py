@@ -21,10 +21,10 @@ from customer_segmentation.clustering import (
     elbow_k,
     fit_kmeans,
     match_to_previous,
+    seeded_sample,
 )
 from customer_segmentation.features import (
     KEY_COLUMN,
-    canonical_row_order,
     feature_of,
     to_matrix,
     z_columns,
@@ -56,18 +56,16 @@ WARD_MICRO_CLUSTERS = 1_000
 
 
 def standardise_customers(features: pa.Table, scaler_table: pa.Table) -> pa.Table:
-    """``int_customer_features`` (n rows) -> customer_id, fit_row, one ``<feature>_z`` column
-    per scaler feature; rows in canonical order (by z values, then customer_id)."""
+    """``int_customer_features`` (n rows, read in :data:`CANONICAL_FEATURE_ORDER`) ->
+    fit_row (0..n-1, that order), customer_id, one ``<feature>_z`` column per scaler feature."""
     scaler = FittedScaler.from_arrow(scaler_table)
-    z = scaler.transform(to_matrix(features, scaler.feature_names))
-    ids = features.column(KEY_COLUMN).to_numpy(zero_copy_only=False).astype(np.int64)
-    order = canonical_row_order(z, ids)
     columns = {
-        "fit_row": pa.array(np.arange(len(ids), dtype=np.int64)),
-        KEY_COLUMN: pa.array(ids[order]),
+        "fit_row": pa.array(np.arange(features.num_rows, dtype=np.int64)),
+        KEY_COLUMN: features.column(KEY_COLUMN).cast(pa.int64()),
     }
     for j, name in enumerate(scaler.feature_names):
-        columns[z_name(name)] = pa.array(z[order, j])
+        values = features.column(name).to_numpy(zero_copy_only=False).astype(np.float64)
+        columns[z_name(name)] = pa.array(scaler.transform_column(j, values))
     return pa.table(columns)
 
 
@@ -88,7 +86,13 @@ def k_diagnostics_table(
     needed = settings.k if settings.k_rule == "fixed" else max(settings.k_min, 2)
     check_enough_rows(z.shape[0], needed, source or "input")
     report = reporter("ml_k_diagnostics")
-    report(f"k-means for k = {settings.k_min}..{settings.k_max} on {z.shape[0]:,} customers")
+    rows = seeded_sample(z.shape[0], settings.diagnostics_max_rows, settings.random_state)
+    if rows is not None:
+        z = z[rows]
+    report(
+        f"k-means for k = {settings.k_min}..{settings.k_max} on {z.shape[0]:,} customers"
+        + (" (seeded sample)" if rows is not None else "")
+    )
     diagnostics, sample = diagnose_k(
         z,
         settings.k_values,
@@ -114,6 +118,9 @@ def k_diagnostics_table(
             "n_iter": pa.array([d.n_iter for d in diagnostics], pa.int32()),
             "converged": pa.array([d.converged for d in diagnostics], pa.bool_()),
             "silhouette_sample_size": pa.array([sample] * count, pa.int64()),
+            "diagnostics_sample_size": pa.array(
+                [None if rows is None else len(rows)] * count, pa.int64()
+            ),
             "is_best_silhouette": pa.array([d.k == best_silhouette for d in diagnostics]),
             "is_elbow": pa.array([d.k == elbow for d in diagnostics]),
             "is_chosen": pa.array([d.k == chosen for d in diagnostics]),
@@ -188,6 +195,7 @@ def kmeans_fit_table(
     z = _z_matrix(z_table)
     k = chosen_k(diagnostics)
     report = reporter("ml_kmeans_fit")
+    fit_rows = None
     if warm_start is not None:
         if warm_start.centroids.shape[0] != k:
             raise WarmStartError(
@@ -204,8 +212,7 @@ def kmeans_fit_table(
             init_label=warm_start.label,
         )
     else:
-        report(f"k-means k = {k}, n_init = {settings.n_init} on {z.shape[0]:,} customers")
-        fit = fit_kmeans(z, k, n_init=settings.n_init, random_state=settings.random_state)
+        fit, fit_rows = _fit_large_or_small(z, k, settings, report)
 
     original = scaler.inverse_transform(fit.centroids)
     sort_by = [names.index("customer_lifetime_value"), names.index("minutes_watched")]
@@ -278,6 +285,7 @@ def kmeans_fit_table(
             "n_iter": per_run(fit.n_iter, pa.int32()),
             "converged": per_run(fit.converged, pa.bool_()),
             "init_method": per_run(fit.init, pa.string()),
+            "fit_sample_size": per_run(fit_rows, pa.int64()),
             "n_init": per_run(1 if warm_start is not None else settings.n_init, pa.int32()),
             "random_state": per_run(settings.random_state, pa.int64()),
         }
@@ -304,6 +312,28 @@ def resolve_warm_start(
     table = read_centroid_file(setting)
     unit = "original" if units is None or str(units).lower() in ("", "none") else str(units)
     return WarmStart(centroids_from_table(table, scaler, units=unit, source=label), label)
+
+
+def _fit_large_or_small(z: np.ndarray, k: int, settings: SegmentationSettings, report):
+    """k-means++ with n_init restarts on all rows, or above ``kmeans_max_rows`` on a seeded
+    sample followed by Lloyd iterations on all rows from the sample's centroids: the restarts
+    are where the time goes, and a large sample already finds the same basin."""
+    rows = seeded_sample(z.shape[0], settings.kmeans_max_rows, settings.random_state)
+    if rows is None:
+        report(f"k-means k = {k}, n_init = {settings.n_init} on {z.shape[0]:,} customers")
+        return fit_kmeans(z, k, n_init=settings.n_init, random_state=settings.random_state), None
+    report(f"k-means k = {k}, n_init = {settings.n_init} on a {len(rows):,}-row seeded sample")
+    start = fit_kmeans(z[rows], k, n_init=settings.n_init, random_state=settings.random_state)
+    report(f"Lloyd on all {z.shape[0]:,} customers from the sample's centroids")
+    fit = fit_kmeans(
+        z,
+        k,
+        n_init=1,
+        random_state=settings.random_state,
+        initial_centroids=start.centroids,
+        init_label=f"k-means++ on a {len(rows):,}-row sample, then Lloyd on all rows",
+    )
+    return fit, len(rows)
 
 
 def _names_by_segment(previous: pa.Table) -> dict:

@@ -59,6 +59,10 @@ class FittedScaler:
         """z-scores, shape (n, d)."""
         return (features - self.mean) / self.scale
 
+    def transform_column(self, position: int, values: np.ndarray) -> np.ndarray:
+        """z-scores of one feature (0-based position), shape (n,): no (n, d) copy needed."""
+        return (values - self.mean[position]) / self.scale[position]
+
     def inverse_transform(self, z: np.ndarray) -> np.ndarray:
         """Original units, shape (n, d). For a one-hot feature this is a share in [0, 1]."""
         return z * self.scale + self.mean

@@ -59,6 +59,9 @@ class SegmentationSettings:
     ward_max_rows : exact Ward linkage up to this many customers.
     silhouette_max_rows : exact silhouette up to this many customers, a seeded sample above.
     silhouette_sample_size : rows in that sample.
+    diagnostics_max_rows : the k diagnostics run on a seeded sample of this many rows above it.
+    kmeans_max_rows : above this, the final fit's restarts run on a seeded sample of this many
+        rows, then Lloyd runs on all rows from the best sample centroids.
     """
 
     preset: str = "default"
@@ -72,6 +75,8 @@ class SegmentationSettings:
     ward_max_rows: int = 20_000
     silhouette_max_rows: int = 20_000
     silhouette_sample_size: int = 10_000
+    diagnostics_max_rows: int = 200_000
+    kmeans_max_rows: int = 1_000_000
 
     @classmethod
     def for_preset(cls, preset: str = "default") -> SegmentationSettings:
@@ -99,6 +104,8 @@ class SegmentationSettings:
             ("ward_max_rows", 2),
             ("silhouette_max_rows", 2),
             ("silhouette_sample_size", 2),
+            ("diagnostics_max_rows", 2),
+            ("kmeans_max_rows", 2),
         ):
             value = _optional(get(name))
             if value is not None:

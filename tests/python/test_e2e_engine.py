@@ -150,8 +150,18 @@ def test_sql_scoring_of_a_new_csv_without_refitting(tmp_path):
     assert run.scalar("select max(segment_id) from marts.scored_customers") <= k
 
 
-def test_two_stage_ward_above_the_threshold(tmp_path):
-    run = assert_ok(build(tmp_path, "two_stage", ward_max_rows=1000, k_max=8))
+def test_large_input_paths_with_small_thresholds(demo_build, tmp_path):
+    """Two-stage Ward, sampled diagnostics and the sampled final fit, switched on by setting
+    their thresholds below the demo's 3,834 rows."""
+    run = assert_ok(
+        build(
+            tmp_path,
+            "large_paths",
+            ward_max_rows=1000,
+            diagnostics_max_rows=2000,
+            kmeans_max_rows=1500,
+        )
+    )
     method, leaves, customers = run.query(
         """
         select linkage_method, count_leaves, count_customers from marts.segment_dendrogram
@@ -162,6 +172,16 @@ def test_two_stage_ward_above_the_threshold(tmp_path):
     assert 8 <= leaves <= 1000
     assert customers == 3834
     assert run.scalar("select count(distinct ward_cluster) from marts.customer_segments") == 8
+    assert (
+        run.scalar("select max(diagnostics_sample_size) from marts.segment_k_diagnostics") == 2000
+    )
+    init, fit_rows, wcss = run.query(
+        "select init_method, fit_sample_size, wcss from marts.segmentation_runs"
+    )[0]
+    assert fit_rows == 1500 and "then Lloyd on all rows" in init
+    full_wcss = demo_build.scalar("select wcss from marts.segmentation_runs")
+    assert wcss <= full_wcss * 1.01
+    assert run.scalar("select count(*) from marts.customer_segments") == 3834
 
 
 def test_silhouette_rule_chooses_the_best_silhouette(tmp_path):

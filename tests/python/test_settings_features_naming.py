@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from customer_segmentation.features import canonical_row_order, feature_columns
+from customer_segmentation.features import feature_columns
 from customer_segmentation.naming import make_unique, segment_names
 from customer_segmentation.settings import SegmentationSettings, SettingsError
 
@@ -73,16 +73,6 @@ def test_default_features_are_clean_and_case_study_follows_the_notebook():
 def test_feature_columns_fail_clearly_without_one_hots():
     with pytest.raises(ValueError, match="lacks feature columns"):
         feature_columns(["minutes_watched", "customer_lifetime_value"])
-
-
-def test_canonical_row_order_ignores_input_order():
-    rng = np.random.default_rng(0)
-    features = rng.integers(0, 3, size=(30, 2)).astype(float)
-    keys = np.arange(30)
-    shuffle = rng.permutation(30)
-    first = keys[canonical_row_order(features, keys)]
-    second = keys[shuffle][canonical_row_order(features[shuffle], keys[shuffle])]
-    np.testing.assert_array_equal(first, second)
 
 
 def test_names_describe_levels_and_dominant_attributes():

@@ -17,6 +17,7 @@ final as (
         n_iter,
         converged,
         silhouette_sample_size,
+        diagnostics_sample_size,
         is_best_silhouette,
         is_elbow,
         is_chosen,

@@ -72,6 +72,7 @@ fit as (
         any_value(n_iter) as n_iter,
         any_value(converged) as converged,
         any_value(init_method) as init_method,
+        any_value(fit_sample_size) as fit_sample_size,
         any_value(n_init) as n_init,
         any_value(random_state) as random_state,
         any_value(id_assignment) as id_assignment
@@ -128,6 +129,7 @@ final as (
         fit.n_init,
         fit.random_state,
         fit.init_method,
+        fit.fit_sample_size,
         fit.n_iter,
         fit.converged,
         fit.wcss,
