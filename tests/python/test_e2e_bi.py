@@ -126,18 +126,26 @@ def test_readers_never_error_and_see_one_run_during_a_rebuild(tmp_path):
 
 def test_sqlalchemy_read_only_url_for_bi_tools(tmp_path):
     _, published = _published(tmp_path)
+    # The URL a BI tool is given: read-only through the URL itself, no connect_args.
+    url = f"duckdb:///{published.serving_file}?access_mode=read_only"
     script = f"""
 import sqlalchemy as sa
-engine = sa.create_engine("duckdb:///{published.serving_file}", connect_args={{"read_only": True}})
+engine = sa.create_engine("{url}")
 with engine.connect() as con:
     print(con.execute(sa.text("select count(*) from marts.segment_profiles")).scalar())
     print(",".join(sorted(sa.inspect(engine).get_view_names(schema="marts"))))
+    try:
+        con.execute(sa.text("create table marts.scratch as select 1 as x"))
+        print("writable")
+    except Exception:
+        print("read-only")
 """
     out = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     ).stdout.split()
     assert out[0] == "8"
     assert out[1].split(",") == sorted(MARTS)
+    assert out[2] == "read-only"
 
 
 def test_ibis_results_api(tmp_path):
