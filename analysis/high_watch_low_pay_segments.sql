@@ -14,9 +14,10 @@ profiles as (
 overall as (
 
     select
-        sum(total_customer_lifetime_value) / sum(count_customers) as avg_clv,
-        sum(avg_minutes_watched * count_customers) / sum(count_customers) as avg_minutes
-    from profiles
+        avg_customer_lifetime_value as avg_clv,
+        avg_minutes_watched as avg_minutes
+    from {{ ref('customer_value_summary') }}
+    where grouping_level = 'overall'
 
 ),
 
