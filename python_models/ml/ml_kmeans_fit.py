@@ -10,10 +10,8 @@ def model(dbt, session):
     config = {
         "preset": dbt.config.get("preset"),
         "random_state": dbt.config.get("random_state"),
-        "n_init": dbt.config.get("n_init"),
         "silhouette_max_rows": dbt.config.get("silhouette_max_rows"),
         "silhouette_sample_size": dbt.config.get("silhouette_sample_size"),
-        "kmeans_max_rows": dbt.config.get("kmeans_max_rows"),
     }
     warm_start = dbt.config.get("warm_start")
     warm_start_units = dbt.config.get("warm_start_units")

@@ -196,6 +196,7 @@ class KDiagnostic:
     n_iter: int
     converged: bool
     seconds: float
+    centroids: np.ndarray
 
 
 def diagnose_k(
@@ -244,6 +245,7 @@ def diagnose_k(
                 n_iter=fit.n_iter,
                 converged=fit.converged,
                 seconds=time.perf_counter() - started,
+                centroids=fit.centroids,
             )
         )
         if progress is not None:

@@ -89,14 +89,15 @@ def k_diagnostics_table(
     rows = seeded_sample(z.shape[0], settings.diagnostics_max_rows, settings.random_state)
     if rows is not None:
         z = z[rows]
+    n_init = settings.restarts(z.shape[0])
     report(
-        f"k-means for k = {settings.k_min}..{settings.k_max} on {z.shape[0]:,} customers"
-        + (" (seeded sample)" if rows is not None else "")
+        f"k-means for k = {settings.k_min}..{settings.k_max}, n_init = {n_init}, on "
+        f"{z.shape[0]:,} customers" + (" (seeded sample)" if rows is not None else "")
     )
     diagnostics, sample = diagnose_k(
         z,
         settings.k_values,
-        n_init=settings.n_init,
+        n_init=n_init,
         random_state=settings.random_state,
         silhouette_max_rows=settings.silhouette_max_rows,
         silhouette_sample_size=settings.silhouette_sample_size,
@@ -128,23 +129,26 @@ def k_diagnostics_table(
             "choice_reason": pa.array(
                 [reason if d.k == chosen else None for d in diagnostics], pa.string()
             ),
-            "n_init": pa.array([settings.n_init] * count, pa.int32()),
+            "n_init": pa.array([n_init] * count, pa.int32()),
             "random_state": pa.array([settings.random_state] * count, pa.int64()),
+            # The best restart's centroids (k × d, row-major, z units): the final fit starts
+            # from them instead of repeating the restarts.
+            "centroids_z": pa.array(
+                [d.centroids.ravel().tolist() for d in diagnostics], pa.list_(pa.float64())
+            ),
         }
     )
 
 
 def chosen_k(diagnostics: pa.Table) -> int:
-    chosen = [
-        k
-        for k, flag in zip(
-            diagnostics["k"].to_pylist(), diagnostics["is_chosen"].to_pylist(), strict=True
-        )
-        if flag
-    ]
+    return int(_chosen_row(diagnostics)["k"])
+
+
+def _chosen_row(diagnostics: pa.Table) -> dict:
+    chosen = [row for row in diagnostics.to_pylist() if row["is_chosen"]]
     if len(chosen) != 1:
         raise ValueError(f"ml_k_diagnostics marks {len(chosen)} rows as chosen, expected 1")
-    return int(chosen[0])
+    return chosen[0]
 
 
 def _display_labels(regions: pa.Table | None, channels: pa.Table | None) -> dict[str, str]:
@@ -193,8 +197,10 @@ def kmeans_fit_table(
     if tuple(names) != scaler.feature_names:
         raise ValueError(f"z columns {names} do not match the scaler's {scaler.feature_names}")
     z = _z_matrix(z_table)
-    k = chosen_k(diagnostics)
+    chosen = _chosen_row(diagnostics)
+    k = int(chosen["k"])
     report = reporter("ml_kmeans_fit")
+    n_init = 1
     fit_rows = None
     if warm_start is not None:
         if warm_start.centroids.shape[0] != k:
@@ -212,7 +218,22 @@ def kmeans_fit_table(
             init_label=warm_start.label,
         )
     else:
-        fit, fit_rows = _fit_large_or_small(z, k, settings, report)
+        # The diagnostics already ran the restarts at this k: start Lloyd from their best
+        # centroids on every row. On the rows they ran on this converges at once; after a
+        # sampled diagnostics run it refines the sample's solution on the full data.
+        n_init, fit_rows = int(chosen["n_init"]), chosen["diagnostics_sample_size"]
+        restarts = f"best of {n_init} k-means++ restarts" + (
+            f" on a {fit_rows:,}-row sample" if fit_rows else ""
+        )
+        report(f"k = {k}: Lloyd on all {z.shape[0]:,} customers from the {restarts}")
+        fit = fit_kmeans(
+            z,
+            k,
+            n_init=1,
+            random_state=settings.random_state,
+            initial_centroids=np.asarray(chosen["centroids_z"]).reshape(k, z.shape[1]),
+            init_label=f"{restarts} (ml_k_diagnostics), then Lloyd on all rows",
+        )
 
     original = scaler.inverse_transform(fit.centroids)
     sort_by = [names.index("customer_lifetime_value"), names.index("minutes_watched")]
@@ -286,7 +307,7 @@ def kmeans_fit_table(
             "converged": per_run(fit.converged, pa.bool_()),
             "init_method": per_run(fit.init, pa.string()),
             "fit_sample_size": per_run(fit_rows, pa.int64()),
-            "n_init": per_run(1 if warm_start is not None else settings.n_init, pa.int32()),
+            "n_init": per_run(n_init, pa.int32()),
             "random_state": per_run(settings.random_state, pa.int64()),
         }
     )
@@ -312,28 +333,6 @@ def resolve_warm_start(
     table = read_centroid_file(setting)
     unit = "original" if units is None or str(units).lower() in ("", "none") else str(units)
     return WarmStart(centroids_from_table(table, scaler, units=unit, source=label), label)
-
-
-def _fit_large_or_small(z: np.ndarray, k: int, settings: SegmentationSettings, report):
-    """k-means++ with n_init restarts on all rows, or above ``kmeans_max_rows`` on a seeded
-    sample followed by Lloyd iterations on all rows from the sample's centroids: the restarts
-    are where the time goes, and a large sample already finds the same basin."""
-    rows = seeded_sample(z.shape[0], settings.kmeans_max_rows, settings.random_state)
-    if rows is None:
-        report(f"k-means k = {k}, n_init = {settings.n_init} on {z.shape[0]:,} customers")
-        return fit_kmeans(z, k, n_init=settings.n_init, random_state=settings.random_state), None
-    report(f"k-means k = {k}, n_init = {settings.n_init} on a {len(rows):,}-row seeded sample")
-    start = fit_kmeans(z[rows], k, n_init=settings.n_init, random_state=settings.random_state)
-    report(f"Lloyd on all {z.shape[0]:,} customers from the sample's centroids")
-    fit = fit_kmeans(
-        z,
-        k,
-        n_init=1,
-        random_state=settings.random_state,
-        initial_centroids=start.centroids,
-        init_label=f"k-means++ on a {len(rows):,}-row sample, then Lloyd on all rows",
-    )
-    return fit, len(rows)
 
 
 def _names_by_segment(previous: pa.Table) -> dict:

@@ -16,9 +16,23 @@ K_RULES = ("fixed", "silhouette", "elbow")
 #: Defaults per preset. ``case_study`` follows the published notebook: 14 features including
 #: the raw region code, k-means++ with random_state 42 and k = 8.
 PRESETS: dict[str, dict[str, Any]] = {
-    "default": {"k": 8, "random_state": 0, "n_init": 10, "include_region_code": False},
-    "case_study": {"k": 8, "random_state": 42, "n_init": 10, "include_region_code": True},
+    "default": {"k": 8, "random_state": 0, "include_region_code": False},
+    "case_study": {"k": 8, "random_state": 42, "include_region_code": True},
 }
+
+#: k-means++ restarts when the n_init var is unset: a budget of rows × restarts per k, so small
+#: inputs get many restarts and large samples few. Measured on the real data (3,834 rows):
+#: n_init 10 ends 3.1 % above the best known WCSS at case-study k = 8 and up to 6 % at other
+#: k; 200 still misses by up to 0.9 %; 1,000 by 0.14 % once; 2,000 reaches the best known
+#: WCSS (from 10,000 independent restarts) at every k = 1..10 in both presets.
+RESTART_BUDGET_ROWS = 8_000_000
+MIN_RESTARTS, MAX_RESTARTS = 10, 2_000
+
+
+def restarts_for(n_rows: int) -> int:
+    """Default n_init for k-means on ``n_rows`` rows: 2,000 up to 4,000 rows, 40 at 200,000,
+    never fewer than 10."""
+    return int(min(MAX_RESTARTS, max(MIN_RESTARTS, RESTART_BUDGET_ROWS // max(n_rows, 1))))
 
 
 class SettingsError(ValueError):
@@ -55,13 +69,12 @@ class SegmentationSettings:
     k_rule : ``fixed`` (use ``k``), ``silhouette`` (best silhouette in range, k >= 2) or
         ``elbow`` (knee of the WCSS curve).
     random_state : k-means seed (k-means++ initialisation and restarts).
-    n_init : k-means++ restarts; the fit with the lowest WCSS wins.
+    n_init : k-means++ restarts, the fit with the lowest WCSS wins; None = :func:`restarts_for`
+        the rows the diagnostics run on.
     ward_max_rows : exact Ward linkage up to this many customers.
     silhouette_max_rows : exact silhouette up to this many customers, a seeded sample above.
     silhouette_sample_size : rows in that sample.
     diagnostics_max_rows : the k diagnostics run on a seeded sample of this many rows above it.
-    kmeans_max_rows : above this, the final fit's restarts run on a seeded sample of this many
-        rows, then Lloyd runs on all rows from the best sample centroids.
     """
 
     preset: str = "default"
@@ -70,13 +83,12 @@ class SegmentationSettings:
     k_max: int = 10
     k_rule: str = "fixed"
     random_state: int = 0
-    n_init: int = 10
+    n_init: int | None = None
     include_region_code: bool = False
     ward_max_rows: int = 20_000
     silhouette_max_rows: int = 20_000
     silhouette_sample_size: int = 10_000
     diagnostics_max_rows: int = 200_000
-    kmeans_max_rows: int = 1_000_000
 
     @classmethod
     def for_preset(cls, preset: str = "default") -> SegmentationSettings:
@@ -105,7 +117,6 @@ class SegmentationSettings:
             ("silhouette_max_rows", 2),
             ("silhouette_sample_size", 2),
             ("diagnostics_max_rows", 2),
-            ("kmeans_max_rows", 2),
         ):
             value = _optional(get(name))
             if value is not None:
@@ -129,6 +140,10 @@ class SegmentationSettings:
             )
         if self.k_rule == "silhouette" and self.k_max < 2:
             raise SettingsError("k_rule 'silhouette' needs k_max >= 2")
+
+    def restarts(self, n_rows: int) -> int:
+        """n_init for a fit on ``n_rows`` rows: the var, or the budgeted default."""
+        return self.n_init if self.n_init is not None else restarts_for(n_rows)
 
     @property
     def k_values(self) -> list[int]:

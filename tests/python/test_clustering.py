@@ -127,6 +127,6 @@ def test_silhouette_uses_a_sample_above_the_threshold():
 
 
 def test_silhouette_rule_needs_a_scored_k():
-    only_k1 = [KDiagnostic(1, 10.0, None, None, None, 1, True, 0.0)]
+    only_k1 = [KDiagnostic(1, 10.0, None, None, None, 1, True, 0.0, np.zeros((1, 2)))]
     with pytest.raises(ValueError, match="silhouette"):
         choose_k(only_k1, "silhouette", 1)

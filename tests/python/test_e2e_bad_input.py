@@ -6,7 +6,7 @@ from conftest import FIXTURES, assert_ok, build
 
 pytestmark = pytest.mark.e2e
 
-SMALL = {"k": 3, "k_max": 4}
+SMALL = {"k": 3, "k_max": 4, "n_init": 10}
 SEGMENT_TABLES = {"marts.customer_segments", "marts.segment_profiles"}
 
 

@@ -83,7 +83,7 @@ def test_docs_generate_with_lineage_and_persisted_comments(demo_build):
 def _published(tmp_path: Path):
     database = tmp_path / "bi" / "build.duckdb"
     database.parent.mkdir()
-    assert_ok(run_dbt(database, "build"))
+    assert_ok(run_dbt(database, "build", dbt_vars={"n_init": 10}))
     return database, publish(database, tmp_path / "serving")
 
 
@@ -101,7 +101,8 @@ def test_readers_never_error_and_see_one_run_during_a_rebuild(tmp_path):
     )
     try:
         time.sleep(1)
-        assert_ok(run_dbt(database, "build"))  # a real rebuild of the build file
+        # A real rebuild of the build file, with default restarts so it takes a while.
+        assert_ok(run_dbt(database, "build"))
         second = publish(database, tmp_path / "serving")
         time.sleep(1)
     finally:

@@ -11,6 +11,9 @@ from conftest import FIXTURES, REPO, assert_ok, build, run_dbt
 pytestmark = pytest.mark.e2e
 
 DEMO = REPO / "seeds" / "demo_customers.csv"
+#: For builds that test mechanics, not fit quality: the default restart budget (2,000 restarts
+#: per k on the demo) is exercised by the demo, real-data and case-study builds.
+FAST = {"n_init": 10}
 
 
 def segments(run) -> dict[int, int]:
@@ -48,8 +51,8 @@ def test_shuffled_input_gives_every_customer_the_same_segment(tmp_path):
     pv.write_csv(table, ordered)
     permutation = pa.array(list(reversed(range(table.num_rows))))
     pv.write_csv(table.take(permutation), shuffled)
-    first = assert_ok(build(tmp_path, "ordered", input_path=str(ordered), k_max=8))
-    second = assert_ok(build(tmp_path, "shuffled", input_path=str(shuffled), k_max=8))
+    first = assert_ok(build(tmp_path, "ordered", input_path=str(ordered), k_max=8, n_init=50))
+    second = assert_ok(build(tmp_path, "shuffled", input_path=str(shuffled), k_max=8, n_init=50))
     assert segments(first) == segments(second)
     heights = "select height from marts.segment_dendrogram order by merge_step"
     assert first.query(heights) == second.query(heights)
@@ -82,7 +85,7 @@ def test_warm_start_from_a_centroid_file_reproduces_the_fit(demo_build, tmp_path
             values = dict(zip(order, row, strict=True))
             writer.writerow([values["segment_id"], *(repr(values[c]) for c in columns)])
 
-    warm = assert_ok(build(tmp_path, "warm", warm_start=str(centroid_file)))
+    warm = assert_ok(build(tmp_path, "warm", warm_start=str(centroid_file), **FAST))
     assert segments(warm) == segments(demo_build)
     init, n_init = warm.query("select init_method, n_init from marts.segmentation_runs")[0]
     assert init == f"warm_start '{centroid_file}'" and n_init == 1
@@ -91,7 +94,7 @@ def test_warm_start_from_a_centroid_file_reproduces_the_fit(demo_build, tmp_path
 def test_warm_start_file_problems_name_file_row_and_column(tmp_path):
     missing = tmp_path / "missing_column.csv"
     missing.write_text("segment_id,minutes_watched\n1,10\n")
-    run = build(tmp_path, "warm_bad", warm_start=str(missing))
+    run = build(tmp_path, "warm_bad", warm_start=str(missing), **FAST)
     assert run.returncode != 0
     assert f"warm_start '{missing}': column 'customer_lifetime_value' is missing" in run.output
 
@@ -99,14 +102,14 @@ def test_warm_start_file_problems_name_file_row_and_column(tmp_path):
 def test_rebuild_on_changed_data_keeps_segment_ids_and_names(tmp_path):
     database = tmp_path / "stable" / "stable.duckdb"
     database.parent.mkdir()
-    assert_ok(run_dbt(database, "build"))
-    first = run_dbt(database, "build")  # unchanged data: matched to itself
+    assert_ok(run_dbt(database, "build", dbt_vars=FAST))
+    first = run_dbt(database, "build", dbt_vars=FAST)  # unchanged data: matched to itself
     before = dict(first.query("select segment_id, segment_name from marts.segment_profiles"))
 
     lines = DEMO.read_text().splitlines()
     subset = tmp_path / "subset.csv"
     subset.write_text("\n".join(lines[:3401]) + "\n")  # header + 3,400 of 3,834 customers
-    second = assert_ok(run_dbt(database, "build", dbt_vars={"input_path": str(subset)}))
+    second = assert_ok(run_dbt(database, "build", dbt_vars={"input_path": str(subset), **FAST}))
     after = dict(second.query("select segment_id, segment_name from marts.segment_profiles"))
     assert after == before
     how = second.query(
@@ -127,7 +130,7 @@ def test_rebuild_on_changed_data_keeps_segment_ids_and_names(tmp_path):
 def test_sql_scoring_of_a_new_csv_without_refitting(tmp_path):
     database = tmp_path / "score" / "score.duckdb"
     database.parent.mkdir()
-    assert_ok(run_dbt(database, "build"))
+    assert_ok(run_dbt(database, "build", dbt_vars=FAST))
     fitted = database.stat().st_mtime
     new_file = FIXTURES / "quarantine.csv"
     run = assert_ok(
@@ -159,7 +162,6 @@ def test_large_input_paths_with_small_thresholds(demo_build, tmp_path):
             "large_paths",
             ward_max_rows=1000,
             diagnostics_max_rows=2000,
-            kmeans_max_rows=1500,
         )
     )
     method, leaves, customers = run.query(
@@ -178,14 +180,14 @@ def test_large_input_paths_with_small_thresholds(demo_build, tmp_path):
     init, fit_rows, wcss = run.query(
         "select init_method, fit_sample_size, wcss from marts.segmentation_runs"
     )[0]
-    assert fit_rows == 1500 and "then Lloyd on all rows" in init
+    assert fit_rows == 2000 and "2,000-row sample" in init and "then Lloyd on all rows" in init
     full_wcss = demo_build.scalar("select wcss from marts.segmentation_runs")
     assert wcss <= full_wcss * 1.01
     assert run.scalar("select count(*) from marts.customer_segments") == 3834
 
 
 def test_silhouette_rule_chooses_the_best_silhouette(tmp_path):
-    run = assert_ok(build(tmp_path, "rule", k_rule="silhouette", k_max=6))
+    run = assert_ok(build(tmp_path, "rule", k_rule="silhouette", k_max=6, **FAST))
     best = run.scalar("select k from marts.segment_k_diagnostics order by silhouette desc limit 1")
     chosen = run.scalar("select k from marts.segment_k_diagnostics where is_chosen")
     assert chosen == best

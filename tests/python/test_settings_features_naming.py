@@ -25,9 +25,17 @@ def test_dbt_rendered_strings_become_typed_settings():
     assert (settings.preset, settings.k, settings.n_init, settings.random_state) == (
         "default",
         5,
-        10,
+        None,
         7,
     )
+
+
+def test_restart_budget_gives_many_restarts_to_small_inputs_and_few_to_large():
+    settings = SegmentationSettings()
+    assert settings.restarts(3834) == 2000
+    assert settings.restarts(200_000) == 40
+    assert settings.restarts(10_000_000) == 10
+    assert SegmentationSettings(n_init=7).restarts(3834) == 7
 
 
 def test_case_study_preset_defaults():
