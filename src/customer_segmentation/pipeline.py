@@ -118,6 +118,7 @@ def k_diagnostics_table(
             "davies_bouldin": pa.array([d.davies_bouldin for d in diagnostics], pa.float64()),
             "n_iter": pa.array([d.n_iter for d in diagnostics], pa.int32()),
             "converged": pa.array([d.converged for d in diagnostics], pa.bool_()),
+            "best_from": pa.array([d.best_from for d in diagnostics], pa.string()),
             "silhouette_sample_size": pa.array([sample] * count, pa.int64()),
             "diagnostics_sample_size": pa.array(
                 [None if rows is None else len(rows)] * count, pa.int64()
@@ -222,9 +223,7 @@ def kmeans_fit_table(
         # centroids on every row. On the rows they ran on this converges at once; after a
         # sampled diagnostics run it refines the sample's solution on the full data.
         n_init, fit_rows = int(chosen["n_init"]), chosen["diagnostics_sample_size"]
-        restarts = f"best of {n_init} k-means++ restarts" + (
-            f" on a {fit_rows:,}-row sample" if fit_rows else ""
-        )
+        restarts = str(chosen["best_from"]) + (f" on a {fit_rows:,}-row sample" if fit_rows else "")
         report(f"k = {k}: Lloyd on all {z.shape[0]:,} customers from the {restarts}")
         fit = fit_kmeans(
             z,

@@ -11,6 +11,7 @@ from customer_segmentation.clustering import (
     elbow_k,
     fit_kmeans,
     match_to_previous,
+    neighbour_starts,
 )
 
 
@@ -130,3 +131,30 @@ def test_silhouette_rule_needs_a_scored_k():
     only_k1 = [KDiagnostic(1, 10.0, None, None, None, 1, True, 0.0, np.zeros((1, 2)))]
     with pytest.raises(ValueError, match="silhouette"):
         choose_k(only_k1, "silhouette", 1)
+
+
+def test_neighbour_starts_have_k_rows_and_come_from_both_sides():
+    z = blobs(4)
+    smaller = fit_kmeans(z, 2, n_init=2, random_state=0).centroids
+    larger = fit_kmeans(z, 4, n_init=2, random_state=0).centroids
+    starts = neighbour_starts(z, 3, smaller, larger)
+    assert len(starts) == 4 + 1
+    assert all(start.shape == (3, 2) for _, start in starts)
+    assert starts[-1][0] == "k = 2 solution plus the farthest row"
+
+
+def test_polish_never_loses_and_says_where_the_best_came_from():
+    rng = np.random.default_rng(8)
+    z = np.vstack([rng.normal(loc=c, scale=0.6, size=(60, 3)) for c in rng.uniform(-6, 6, (9, 3))])
+    polished, _ = diagnose_k(
+        z,
+        range(1, 11),
+        n_init=1,
+        random_state=5,
+        silhouette_max_rows=10_000,
+        silhouette_sample_size=100,
+    )
+    single = [fit_kmeans(z, k, n_init=1, random_state=5).wcss for k in range(1, 11)]
+    assert all(d.wcss <= w + 1e-9 for d, w in zip(polished, single, strict=True))
+    assert any(d.best_from.startswith("polish") for d in polished)
+    assert all(d.best_from for d in polished)

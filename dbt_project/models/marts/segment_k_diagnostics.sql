@@ -16,6 +16,7 @@ final as (
         davies_bouldin,
         n_iter,
         converged,
+        best_from,
         silhouette_sample_size,
         diagnostics_sample_size,
         is_best_silhouette,
