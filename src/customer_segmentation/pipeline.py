@@ -59,6 +59,9 @@ def standardise_customers(features: pa.Table, scaler_table: pa.Table) -> pa.Tabl
     """``int_customer_features`` (n rows, read in :data:`CANONICAL_FEATURE_ORDER`) ->
     fit_row (0..n-1, that order), customer_id, one ``<feature>_z`` column per scaler feature."""
     scaler = FittedScaler.from_arrow(scaler_table)
+    reporter("ml_customer_features_z")(
+        f"standardising {features.num_rows:,} customers × {len(scaler.feature_names)} features"
+    )
     columns = {
         "fit_row": pa.array(np.arange(features.num_rows, dtype=np.int64)),
         KEY_COLUMN: features.column(KEY_COLUMN).cast(pa.int64()),
@@ -362,7 +365,11 @@ def centroid_matrix(fit_table: pa.Table) -> np.ndarray:
 def assignments_table(z_table: pa.Table, fit_table: pa.Table) -> pa.Table:
     """customer_id, segment_id, distance_to_centroid, second_segment_id,
     distance_to_second_centroid, margin (z units; second/margin null when k = 1)."""
-    assignment = assign_to_centroids(_z_matrix(z_table), centroid_matrix(fit_table))
+    centroids = centroid_matrix(fit_table)
+    reporter("ml_customer_assignments")(
+        f"nearest of {centroids.shape[0]} centroids for {z_table.num_rows:,} customers"
+    )
+    assignment = assign_to_centroids(_z_matrix(z_table), centroids)
     has_second = assignment.second_segment >= 0
     return pa.table(
         {
@@ -414,6 +421,7 @@ def ward_linkage_table(z_table: pa.Table, leaves: pa.Table) -> pa.Table:
     z = _z_matrix(z_table)
     leaf = leaves["leaf_id"].to_numpy()
     method = leaves["linkage_method"][0].as_py()
+    reporter("ml_ward_linkage")(f"Ward linkage ({method}) over {int(leaf.max()) + 1:,} leaves")
     if method == "exact":
         merges = ward_linkage(z[leaf])
         weights = np.ones(len(leaf))
