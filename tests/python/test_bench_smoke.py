@@ -50,4 +50,4 @@ def test_quick_bench_prints_numeric_tables_and_writes_the_report(tmp_path):
     written = out.read_text()
     assert "os.cpu_count()" in written and "MemTotal" not in written
     assert "dbt-duckdb" in written and "## d. Quality" in written
-    assert "timeout" not in written and "error:" not in written
+    assert "timeout after" not in written and "error:" not in written
