@@ -227,6 +227,7 @@ class Build:
     last_progress: str | None = None
     errors: list[str] = field(default_factory=list)
     load_before: float | None = None
+    load_max: float | None = None
     database: Path | None = None
     signal: int | None = None
     oom_killed: bool = False
@@ -497,6 +498,7 @@ def run_dbt(
             break
         dbt_pids = _descendants(proc.pid) or [proc.pid]
         seen_pids.update(dbt_pids)
+        build.load_max = max(build.load_max or 0.0, os.getloadavg()[0])
         rss = _rss_kb(dbt_pids)
         for unique_id in build.in_flight:
             stage = stage_of(unique_id)
@@ -573,6 +575,7 @@ def run_dbt(
                 "stage_seconds": build.stage_seconds(),
                 "stage_rss_kb": build.stage_rss_kb,
                 "load_before": build.load_before,
+                "load_max": build.load_max,
             },
             indent=1,
         )
@@ -912,7 +915,7 @@ def section_sizes(builds: dict[int, Build], args) -> str:
                 f"< {wall_target:.0f} s: {verdict(wall_ok)}" if wall_target else "—",
                 fmt(rss, 2),
                 f"< {rss_target:.0f} GB: {verdict(rss_ok)}" if rss_target else "—",
-                fmt(build.load_before, 1),
+                f"{fmt(build.load_before, 1)} / {fmt(build.load_max, 1)}",
                 build.code,
             ]
         )
@@ -947,7 +950,7 @@ def section_sizes(builds: dict[int, Build], args) -> str:
                     "wall target",
                     "peak RSS GB",
                     "RSS target",
-                    "load",
+                    "load at start / max",
                     "code",
                 ],
                 targets,

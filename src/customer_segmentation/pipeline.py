@@ -410,7 +410,10 @@ def ward_leaves_table(z_table: pa.Table, settings: SegmentationSettings) -> pa.T
             "fit_row": z_table["fit_row"],
             KEY_COLUMN: z_table[KEY_COLUMN],
             "leaf_id": pa.array(leaf, pa.int64()),
-            "linkage_method": pa.array([method] * n, pa.string()),
+            # One value for every row: dictionary-encoded, not a list of n Python strings.
+            "linkage_method": pa.DictionaryArray.from_arrays(
+                pa.array(np.zeros(n, dtype=np.int32)), pa.array([method], pa.string())
+            ),
         }
     )
 
