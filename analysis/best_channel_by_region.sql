@@ -2,6 +2,10 @@
 -- Channels with fewer than 30 customers in a region are listed but not ranked: a mean over a
 -- handful of customers is noise (Twitter has 58 customers in all).
 -- Run: dbt show --select best_channel_by_region
+-- A case-study analysis: enabled only when the feature set has CLV, minutes, region and channel.
+{{ config(enabled=feature_set_has(
+    ['customer_lifetime_value', 'minutes_watched', 'region', 'channel']
+)) }}
 
 with
 

@@ -2,6 +2,10 @@
 -- Indices compare each segment with all customers (1.0 = average). A segment with a high
 -- minutes index and a low CLV index is engaged but under-monetised: an upsell target.
 -- Run: dbt show --select high_watch_low_pay_segments
+-- A case-study analysis: enabled only when the feature set has CLV, minutes, region and channel.
+{{ config(enabled=feature_set_has(
+    ['customer_lifetime_value', 'minutes_watched', 'region', 'channel']
+)) }}
 
 with
 

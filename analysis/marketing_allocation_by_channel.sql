@@ -2,6 +2,10 @@
 -- share of customers and of revenue. value_index > 1: a customer from this channel is worth
 -- more than the average customer, so a marginal acquisition there pays more.
 -- Run: dbt show --select marketing_allocation_by_channel
+-- A case-study analysis: enabled only when the feature set has CLV, minutes, region and channel.
+{{ config(enabled=feature_set_has(
+    ['customer_lifetime_value', 'minutes_watched', 'region', 'channel']
+)) }}
 
 with
 

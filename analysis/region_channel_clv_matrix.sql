@@ -1,6 +1,10 @@
 -- Region × channel matrix of CLV per customer: one row per channel, one column per region
 -- (generated from the regions seed), plus the channel's overall figure.
 -- Run: dbt show --select region_channel_clv_matrix
+-- A case-study analysis: enabled only when the feature set has CLV, minutes, region and channel.
+{{ config(enabled=feature_set_has(
+    ['customer_lifetime_value', 'minutes_watched', 'region', 'channel']
+)) }}
 
 {%- set regions = lookup_rows(ref('regions'), 'region_code') %}
 

@@ -1,6 +1,10 @@
 -- Segment profiles side by side: size, value and viewing per segment, each also as an index
 -- against all customers, with where the segment comes from.
 -- Run: dbt show --select segment_profiles_side_by_side
+-- A case-study analysis: enabled only when the feature set has CLV, minutes, region and channel.
+{{ config(enabled=feature_set_has(
+    ['customer_lifetime_value', 'minutes_watched', 'region', 'channel']
+)) }}
 
 with
 

@@ -1,6 +1,13 @@
--- Every grouping level of customer_value_summary equals a plain group-by on customer_segments.
--- Sums are compared with a relative tolerance: DuckDB adds in parallel, so the order of the
--- terms (and the last bits of a sum over millions of rows) differs between two queries.
+-- Every grouping level of customer_value_summary equals a plain group-by on customer_segments:
+-- count, total and mean of every measure, for each single dimension (segment and each
+-- categorical feature). Sums are compared with a relative tolerance: DuckDB adds in parallel,
+-- so the order of the terms (and the last bits of a sum over millions of rows) differs.
+{%- set spec = feature_spec() %}
+{%- set measures = report_measures() %}
+{%- set dimensions = [{'level': 'segment', 'key': 'segment_id'}] %}
+{%- for item in spec.categorical %}
+{%- do dimensions.append({'level': item.name, 'key': item.code_column}) %}
+{%- endfor %}
 with
 
 summary as (
@@ -15,76 +22,54 @@ customer_segments as (
 
 ),
 
-by_region_channel as (
+{% for dimension in dimensions -%}
+direct_{{ dimension.level }} as (
 
     select
-        region_code,
-        channel_code,
-        count(*) as count_customers,
-        sum(customer_lifetime_value) as total_customer_lifetime_value,
-        median(minutes_watched) as median_minutes_watched
+        {%- for item in measures %}
+        sum({{ item.name }}) as total_{{ item.name }},
+        avg({{ item.name }}) as avg_{{ item.name }},
+        {%- endfor %}
+        {{ dimension.key }},
+        count(*) as count_customers
     from customer_segments
-    group by region_code, channel_code
+    group by {{ dimension.key }}
 
 ),
 
-by_segment as (
+mismatches_{{ dimension.level }} as (
 
-    select
-        segment_id,
-        count(*) as count_customers,
-        avg(customer_lifetime_value) as avg_customer_lifetime_value
-    from customer_segments
-    group by segment_id
-
-),
-
-region_channel_mismatches as (
-
-    select by_region_channel.*
-    from by_region_channel
+    select '{{ dimension.level }}' as failed_check
+    from direct_{{ dimension.level }}
     left join summary
         on
-            summary.grouping_level = 'region_channel'
-            and by_region_channel.region_code = summary.region_code
-            and by_region_channel.channel_code = summary.channel_code
+            summary.grouping_level = '{{ dimension.level }}'
+            and direct_{{ dimension.level }}.{{ dimension.key }} = summary.{{ dimension.key }}
     where
-        summary.count_customers is distinct from by_region_channel.count_customers
-        or abs(
-            summary.total_customer_lifetime_value
-            - by_region_channel.total_customer_lifetime_value
-        ) > 1e-9 * greatest(1, abs(by_region_channel.total_customer_lifetime_value))
-        or summary.median_minutes_watched
-        is distinct from by_region_channel.median_minutes_watched
+        summary.count_customers is distinct from direct_{{ dimension.level }}.count_customers
+        {%- for item in measures %}
+        {%- for stat in ['total', 'avg'] %}
+        {%- set direct = 'direct_' ~ dimension.level ~ '.' ~ stat ~ '_' ~ item.name %}
+        or not abs(summary.{{ stat }}_{{ item.name }} - {{ direct }})
+        <= 1e-9 * greatest(1, abs({{ direct }}))
+        {%- endfor %}
+        {%- endfor %}
 
 ),
 
-segment_mismatches as (
-
-    select by_segment.segment_id
-    from by_segment
-    left join summary
-        on
-            summary.grouping_level = 'segment'
-            and by_segment.segment_id = summary.segment_id
-    where
-        summary.count_customers is distinct from by_segment.count_customers
-        or abs(summary.avg_customer_lifetime_value - by_segment.avg_customer_lifetime_value)
-        > 1e-9 * greatest(1, abs(by_segment.avg_customer_lifetime_value))
-
-),
+{% endfor -%}
 
 level_totals as (
 
-    select grouping_level
+    select 'level ' || grouping_level as failed_check
     from summary
     group by grouping_level
     having sum(count_customers) != (select count(*) from customer_segments)
 
 )
 
-select 'region_channel' as failed_check from region_channel_mismatches
+{% for dimension in dimensions -%}
+select failed_check from mismatches_{{ dimension.level }}
 union all
-select 'segment' as failed_check from segment_mismatches
-union all
-select 'level ' || grouping_level as failed_check from level_totals
+{% endfor -%}
+select failed_check from level_totals

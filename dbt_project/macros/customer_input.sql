@@ -1,12 +1,16 @@
 {#-
-    customer_input(input_path=none, input_relation=none, var_prefix='input')
+    customer_input(input_path=none, input_relation=none, var_prefix='input', wanted=none, seed=none)
 
-    Where raw customer rows come from, and the fatal checks on them. Called with the fit input
-    (vars input_path / input_relation) and with new customers to score (var score_input_path).
+    Where raw input rows come from, and the fatal checks on them. Called with the fit input
+    (vars input_path / input_relation) and with new customers to score (var score_input_path),
+    for customer rows and for transaction rows alike.
+      wanted   list of {key, shown, required}: the source columns to find (key lowercased);
+               default the feature set's input columns (macro input_columns)
+      seed     the demo seed read when neither path nor relation is given
     Returns a dict:
       from_sql     the relation or table function to select from
       label        how error messages and rejected rows name the input (file path, table, or seed)
-      columns      canonical name -> quoted source column (customer_id is optional)
+      columns      key -> quoted source column, for every wanted column found
       row_number   SQL for a stable 1-based data-row number in source order
 
     Choice of input (first one set wins):
@@ -18,8 +22,10 @@
     that names the input and the column: file missing, empty file, header only, required column
     missing. Column names match case-insensitively; extra columns are ignored.
 -#}
-{% macro customer_input(input_path=none, input_relation=none, var_prefix='input') %}
-    {%- set required = ['minutes_watched', 'clv', 'region', 'channel'] -%}
+{% macro customer_input(input_path=none, input_relation=none, var_prefix='input', wanted=none, seed=none) %}
+    {%- set wanted = wanted if wanted is not none else input_columns() -%}
+    {%- set seed = seed or demo_seed() -%}
+    {%- set wanted_keys = wanted | map(attribute='key') | list -%}
 
     {%- if input_path -%}
         {%- set path_sql = "'" ~ (input_path | replace("'", "''")) ~ "'" -%}
@@ -37,8 +43,8 @@
         {%- set label = var_prefix ~ "_relation '" ~ input_relation ~ "'" -%}
         {%- set row_number = 'row_number() over ()' -%}
     {%- else -%}
-        {%- set from_sql = ref('demo_customers') | string -%}
-        {%- set label = "seed 'demo_customers'" -%}
+        {%- set from_sql = ref(seed) | string -%}
+        {%- set label = "seed '" ~ seed ~ "'" -%}
         {%- set row_number = 'row_number() over ()' -%}
     {%- endif -%}
 
@@ -68,15 +74,14 @@
         {%- set names = described.columns[0].values() -%}
         {%- for name in names -%}
             {%- set key = name | lower | trim -%}
-            {%- if key in required or key == 'customer_id' -%}
+            {%- if key in wanted_keys -%}
                 {%- do columns.update({key: adapter.quote(name)}) -%}
             {%- endif -%}
         {%- endfor -%}
-        {%- for key in required -%}
-            {%- if key not in columns -%}
-                {%- set shown = 'CLV' if key == 'clv' else key -%}
+        {%- for column in wanted -%}
+            {%- if column.required and column.key not in columns -%}
                 {{ exceptions.raise_compiler_error(
-                    label ~ ": required column '" ~ shown ~ "' is missing (columns found: "
+                    label ~ ": required column '" ~ column.shown ~ "' is missing (columns found: "
                     ~ (names | join(', ')) ~ ')'
                 ) }}
             {%- endif -%}
@@ -88,4 +93,26 @@
     {%- endif -%}
 
     {{ return({'from_sql': from_sql, 'label': label, 'columns': columns, 'row_number': row_number}) }}
+{% endmacro %}
+
+
+{#- The source columns a customer input needs for the feature set: customer_id (optional), each
+    measure's column and each categorical's column, in that order, without repeats. -#}
+{% macro input_columns() %}
+    {%- set spec = feature_spec() -%}
+    {%- set wanted = [{'key': 'customer_id', 'shown': 'customer_id', 'required': false}] -%}
+    {%- set seen = ['customer_id'] -%}
+    {%- for item in spec.measures + spec.categorical -%}
+        {%- if item.source_key not in seen -%}
+            {%- do seen.append(item.source_key) -%}
+            {%- do wanted.append({'key': item.source_key, 'shown': item.column, 'required': true}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(wanted) }}
+{% endmacro %}
+
+
+{#- The demo seed for the feature set's input kind. -#}
+{% macro demo_seed() %}
+    {{ return('demo_transactions' if feature_spec().input_kind == 'transactions' else 'demo_customers') }}
 {% endmacro %}

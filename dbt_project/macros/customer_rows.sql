@@ -4,11 +4,15 @@
     Every row of a customer input (see customer_input) exactly once: the raw text, typed values,
     and for a row that cannot be used every reason, as "column: problem ('raw value')" joined
     by "; ". Used for the fit input (stg_customer_input) and new customers to score
-    (stg_scoring_input), so both are checked the same way.
+    (stg_scoring_input), so both are checked the same way. The columns follow the feature set
+    (macro feature_spec): one typed column per measure (plus its missing flag when blanks are
+    zero-filled) and one <name>_code per categorical feature, checked against its lookup seed.
 -#}
 {% macro customer_rows(input) %}
+{%- set spec = feature_spec() -%}
 {%- set cols = input.columns -%}
 {%- set has_customer_id = 'customer_id' in cols -%}
+{%- set raw_keys = input_columns() | map(attribute='key') | reject('equalto', 'customer_id') | list -%}
 
 with
 
@@ -16,46 +20,35 @@ source as (
 
     select
         {{ input.row_number }} as source_row_number,
-        cast({{ cols.get('customer_id', 'null') }} as varchar) as customer_id_raw,
-        cast({{ cols.get('minutes_watched', 'null') }} as varchar) as minutes_watched_raw,
-        cast({{ cols.get('clv', 'null') }} as varchar) as clv_raw,
-        cast({{ cols.get('region', 'null') }} as varchar) as region_raw,
-        cast({{ cols.get('channel', 'null') }} as varchar) as channel_raw
+        cast({{ cols.get('customer_id', 'null') }} as varchar) as customer_id_raw
+        {%- for key in raw_keys %},
+        cast({{ cols.get(key, 'null') }} as varchar) as {{ key }}_raw
+        {%- endfor %}
     from {{ input.from_sql }}
 
 ),
 
-regions as (
+{% for item in spec.categorical -%}
+lookup_{{ item.name }} as (
 
-    select * from {{ ref('regions') }}
-
-),
-
-channels as (
-
-    select * from {{ ref('channels') }}
+    select * from {{ ref(item.lookup) }}
 
 ),
+
+{% endfor -%}
 
 typed as (
 
     select
         source_row_number,
         customer_id_raw,
-        minutes_watched_raw,
-        clv_raw,
-        region_raw,
-        channel_raw,
         nullif(trim(customer_id_raw), '') is null as is_customer_id_blank,
-        nullif(trim(minutes_watched_raw), '') is null as is_minutes_blank,
-        nullif(trim(clv_raw), '') is null as is_clv_blank,
-        nullif(trim(region_raw), '') is null as is_region_blank,
-        nullif(trim(channel_raw), '') is null as is_channel_blank,
         try_cast(trim(customer_id_raw) as bigint) as customer_id_value,
-        try_cast(trim(minutes_watched_raw) as double) as minutes_value,
-        try_cast(trim(clv_raw) as double) as clv_value,
-        try_cast(trim(region_raw) as double) as region_value,
-        try_cast(trim(channel_raw) as double) as channel_value,
+        {%- for key in raw_keys %}
+        {{ key }}_raw,
+        nullif(trim({{ key }}_raw), '') is null as is_{{ key }}_blank,
+        try_cast(trim({{ key }}_raw) as double) as {{ key }}_value,
+        {%- endfor %}
         min(source_row_number) over (
             partition by try_cast(trim(customer_id_raw) as bigint)
         ) as first_row_with_customer_id
@@ -66,14 +59,15 @@ typed as (
 looked_up as (
 
     select
-        typed.*,
-        regions.region_code,
-        channels.channel_code
+        typed.*
+        {%- for item in spec.categorical %},
+        lookup_{{ item.name }}.{{ item.code_column }}
+        {%- endfor %}
     from typed
-    left join regions
-        on typed.region_value = regions.region_code
-    left join channels
-        on typed.channel_value = channels.channel_code
+    {%- for item in spec.categorical %}
+    left join lookup_{{ item.name }}
+        on typed.{{ item.source_key }}_value = lookup_{{ item.name }}.{{ item.code_column }}
+    {%- endfor %}
 
 ),
 
@@ -83,7 +77,7 @@ checked as (
         *,
         concat_ws(
             '; ',
-            {% if has_customer_id -%}
+            {%- if has_customer_id %}
             case
                 when is_customer_id_blank then 'customer_id: missing'
                 when customer_id_value is null
@@ -92,33 +86,28 @@ checked as (
                     then 'customer_id: duplicate of row ' || first_row_with_customer_id
             end,
             {%- endif %}
+            {%- for item in spec.measures %}
+            {%- set key = item.source_key %}
             case
-                when is_minutes_blank then null
-                when minutes_value is null or isnan(minutes_value)
-                    then 'minutes_watched: not a number (''' || minutes_watched_raw || ''')'
-                when not isfinite(minutes_value)
-                    then 'minutes_watched: not finite (''' || minutes_watched_raw || ''')'
-                when minutes_value < 0
-                    then 'minutes_watched: negative (''' || minutes_watched_raw || ''')'
+                when is_{{ key }}_blank then {{ "null" if item.missing == 'zero' else "'" ~ item.column ~ ": missing'" }}
+                when {{ key }}_value is null or isnan({{ key }}_value)
+                    then '{{ item.column }}: not a number (''' || {{ key }}_raw || ''')'
+                when not isfinite({{ key }}_value)
+                    then '{{ item.column }}: not finite (''' || {{ key }}_raw || ''')'
+                {%- if item.min is not none %}
+                when {{ key }}_value < {{ item.min }}
+                    then '{{ item.column }}: {{ "negative" if item.min == 0 else "below the minimum " ~ item.min }} (''' || {{ key }}_raw || ''')'
+                {%- endif %}
             end,
+            {%- endfor %}
+            {%- for item in spec.categorical %}
             case
-                when is_clv_blank then 'CLV: missing'
-                when clv_value is null or isnan(clv_value)
-                    then 'CLV: not a number (''' || clv_raw || ''')'
-                when not isfinite(clv_value)
-                    then 'CLV: not finite (''' || clv_raw || ''')'
-                when clv_value < 0 then 'CLV: negative (''' || clv_raw || ''')'
+                when is_{{ item.source_key }}_blank then '{{ item.column }}: missing'
+                when {{ item.code_column }} is null
+                    then '{{ item.column }}: unknown code (''' || {{ item.source_key }}_raw || ''')'
             end,
-            case
-                when is_region_blank then 'region: missing'
-                when region_code is null
-                    then 'region: unknown code (''' || region_raw || ''')'
-            end,
-            case
-                when is_channel_blank then 'channel: missing'
-                when channel_code is null
-                    then 'channel: unknown code (''' || channel_raw || ''')'
-            end
+            {%- endfor %}
+            null
         ) as reasons
     from looked_up
 
@@ -130,16 +119,21 @@ final as (
         source_row_number,
         '{{ input.label | replace("'", "''") }}' as input_source,
         customer_id_raw,
-        minutes_watched_raw,
-        clv_raw,
-        region_raw,
-        channel_raw,
+        {%- for key in raw_keys %}
+        {{ key }}_raw,
+        {%- endfor %}
         coalesce(customer_id_value, source_row_number) as customer_id,
-        coalesce(minutes_value, 0) as minutes_watched,
-        is_minutes_blank as minutes_was_missing,
-        clv_value as customer_lifetime_value,
-        region_code,
-        channel_code,
+        {%- for item in spec.measures %}
+        {%- if item.missing == 'zero' %}
+        coalesce({{ item.source_key }}_value, 0) as {{ item.name }},
+        is_{{ item.source_key }}_blank as {{ item.missing_flag }},
+        {%- else %}
+        {{ item.source_key }}_value as {{ item.name }},
+        {%- endif %}
+        {%- endfor %}
+        {%- for item in spec.categorical %}
+        {{ item.code_column }},
+        {%- endfor %}
         nullif(reasons, '') as rejection_reason
     from checked
 

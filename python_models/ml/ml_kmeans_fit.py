@@ -1,5 +1,6 @@
 """The final k-means fit: one row per segment x feature (centroids, names, fit facts)."""
 
+from customer_segmentation.features import FeatureSet
 from customer_segmentation.pipeline import kmeans_fit_table, resolve_warm_start
 from customer_segmentation.settings import SegmentationSettings
 from customer_segmentation.warehouse import existing_table
@@ -18,8 +19,7 @@ def model(dbt, session):
     z = dbt.ref("ml_customer_features_z").order("fit_row").to_arrow_table()
     scaler = dbt.ref("ml_feature_scaler").to_arrow_table()
     diagnostics = dbt.ref("ml_k_diagnostics").to_arrow_table()
-    regions = dbt.ref("regions").to_arrow_table()
-    channels = dbt.ref("channels").to_arrow_table()
+    features = FeatureSet.from_arrow(dbt.ref("int_feature_definitions").to_arrow_table())
 
     this = dbt.this
     previous = existing_table(session, this.database, this.schema, this.identifier)
@@ -29,8 +29,7 @@ def model(dbt, session):
         scaler,
         diagnostics,
         settings,
-        regions=regions,
-        channels=channels,
+        features,
         previous=previous,
-        warm_start=resolve_warm_start(warm_start, warm_start_units, scaler, previous),
+        warm_start=resolve_warm_start(warm_start, warm_start_units, scaler, previous, features),
     )

@@ -1,6 +1,6 @@
 """Command line: ``customer-segmentation summary | publish`` on a built database.
 
-- ``summary``: one line per segment (id, name, customers, mean CLV, mean minutes).
+- ``summary``: one line per segment (id, name, customers, the main measures' means, action).
 - ``publish``: copy the marts to Parquet and swap in the read-only serving file for BI tools
   (see :mod:`customer_segmentation.publish`).
 """
@@ -22,31 +22,44 @@ def database_path(path: str | None = None) -> str:
     return path or os.environ.get("CUSTOMER_SEGMENTATION_DB") or DEFAULT_DATABASE
 
 
-def segment_summary(path: str) -> list[tuple]:
-    """(segment_id, segment_name, customers, mean CLV, mean minutes) per segment."""
+#: Measures shown by ``summary``: the first ones in report order (summable first).
+SUMMARY_MEASURES = 2
+
+
+def segment_summary(path: str) -> tuple[list[str], list[tuple]]:
+    """Column labels and one row per segment: id, name, customers, the mean of the first
+    :data:`SUMMARY_MEASURES` measures of the feature set (summable ones such as CLV first),
+    and the recommended action (the part before its colon)."""
     with duckdb.connect(path, read_only=True) as con:
-        return con.execute(
+        measures = con.execute(
             """
-            select
-                segment_id,
-                segment_name,
-                count_customers,
-                avg_customer_lifetime_value,
-                avg_minutes_watched
+            select feature_name, feature_label from marts.feature_definitions
+            where feature_kind = 'numeric'
+            order by is_summable desc, feature_position
+            """
+        ).fetchall()[:SUMMARY_MEASURES]
+        averages = "".join(f", avg_{name}" for name, _ in measures)
+        rows = con.execute(
+            f"""
+            select segment_id, segment_name, count_customers{averages},
+                split_part(recommended_action, ':', 1)
             from marts.segment_profiles
             order by segment_id
             """
         ).fetchall()
+    return [f"mean {label}" for _, label in measures], rows
 
 
-def format_summary(rows: list[tuple]) -> str:
+def format_summary(measure_labels: list[str], rows: list[tuple]) -> str:
     width = max([len("segment name"), *(len(row[1]) for row in rows)])
-    header = f"{'id':>3}  {'segment name':<{width}}  {'customers':>9}  {'mean CLV':>9}"
-    lines = [f"{header}  {'mean minutes':>12}"]
-    for segment_id, name, customers, clv, minutes in rows:
-        lines.append(
-            f"{segment_id:>3}  {name:<{width}}  {customers:>9,}  {clv:>9.2f}  {minutes:>12,.0f}"
-        )
+    widths = [max(len(label), 10) for label in measure_labels]
+    header = f"{'id':>3}  {'segment name':<{width}}  {'customers':>9}"
+    header += "".join(f"  {label:>{w}}" for label, w in zip(measure_labels, widths, strict=True))
+    lines = [header + "  action"]
+    for segment_id, name, customers, *values, action in rows:
+        line = f"{segment_id:>3}  {name:<{width}}  {customers:>9,}"
+        line += "".join(f"  {value:>{w},.2f}" for value, w in zip(values, widths, strict=True))
+        lines.append(f"{line}  {action}")
     return "\n".join(lines)
 
 
@@ -71,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{path}: no such database; run `make demo` (or dbt build) first", file=sys.stderr
             )
             return 2
-        print(format_summary(segment_summary(path)))
+        print(format_summary(*segment_summary(path)))
     elif args.command == "publish":
         from customer_segmentation.publish import PublishError
         from customer_segmentation.publish import publish as publish_marts

@@ -1,50 +1,150 @@
-"""Which columns are features, and the dense matrices the fits run on."""
+"""The feature set as fitted code sees it, and the dense matrices the fits run on.
+
+Features are declared once, as dbt vars (``feature_sets`` / ``features`` in dbt_project.yml);
+the SQL model ``int_feature_definitions`` turns the chosen set into a table with one row per
+fit feature, and :class:`FeatureSet` reads that table. Nothing in the Python fit names a
+case-study column.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
-NUMERIC_FEATURES = ("minutes_watched", "customer_lifetime_value")
-REGION_PREFIX = "is_region_"
-CHANNEL_PREFIX = "is_channel_"
 KEY_COLUMN = "customer_id"
-#: The canonical row order every fit reads int_customer_features in (a DuckDB ``order by``).
-#: Floating-point sums and k-means++ draws depend on row order; sorting by the raw feature
-#: values (the one-hot columns are functions of the two codes), then the key, makes every
-#: result bit-identical however the input rows were ordered. Standardising is monotonic, so
-#: this is also the order of the z-scores. Sorting in DuckDB is parallel: 10M rows take seconds,
-#: where numpy's lexsort over 13 columns took 4.4 s per 2M rows.
-CANONICAL_FEATURE_ORDER = (
-    "minutes_watched, customer_lifetime_value, region_code, channel_code, customer_id"
-)
 Z_SUFFIX = "_z"
+TRANSFORMS = ("none", "log1p")
 
 
-def feature_columns(available: Sequence[str], *, include_region_code: bool = False) -> list[str]:
-    """The feature columns of ``int_customer_features``, in fit order.
+@dataclass(frozen=True)
+class Feature:
+    """One fit column.
 
-    Default (13 columns on the reference lookups): minutes, CLV, region one-hots, channel
-    one-hots. With ``include_region_code`` (the case-study preset) the notebook's 14 columns
-    in its order: minutes, CLV, the raw region code, channel one-hots, region one-hots.
+    kind : ``numeric`` (a measure), ``code`` (a categorical's code used as a number, as the
+        case-study notebook does) or ``one_hot`` (0/1 per category).
+    source : the measure or categorical feature the column comes from.
+    label : display label (a category's name for one-hot columns).
+    transform : ``none`` or ``log1p``: the fit sees ln(1 + x); original units are recovered
+        with expm1.
+    name_words, name_levels : (high, mid, low) words and (high, low) thresholds on the ratio of
+        a segment's centroid to the overall mean, for segment names.
     """
-    regions = [c for c in available if c.startswith(REGION_PREFIX)]
-    channels = [c for c in available if c.startswith(CHANNEL_PREFIX)]
-    missing = [c for c in NUMERIC_FEATURES if c not in available]
-    if missing or not regions or not channels:
-        raise ValueError(
-            f"int_customer_features lacks feature columns: numeric missing {missing}, "
-            f"{len(regions)} region and {len(channels)} channel one-hot columns"
+
+    name: str
+    kind: str
+    source: str
+    label: str
+    transform: str = "none"
+    is_summable: bool = False
+    role: str | None = None
+    name_words: tuple[str, ...] | None = None
+    name_levels: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """The fit columns in fit order, plus how segment names are composed."""
+
+    features: tuple[Feature, ...]
+    name_parts: tuple[str, ...] = ()
+    name_separator: str = " "
+
+    @classmethod
+    def from_arrow(cls, table: pa.Table) -> FeatureSet:
+        """From ``int_feature_definitions`` (one row per fit feature, any row order)."""
+        if table.num_rows == 0:
+            raise ValueError("int_feature_definitions is empty: the feature set has no features")
+        rows = sorted(table.to_pylist(), key=lambda row: row["feature_position"])
+        features = tuple(
+            Feature(
+                name=row["feature_name"],
+                kind=row["feature_kind"],
+                source=row["source_feature"],
+                label=row["feature_label"],
+                transform=row["feature_transform"] or "none",
+                is_summable=bool(row["is_summable"]),
+                role=row["feature_role"],
+                name_words=tuple(row["name_words"].split("|")) if row["name_words"] else None,
+                name_levels=(
+                    tuple(float(v) for v in row["name_levels"].split("|"))
+                    if row["name_levels"]
+                    else None
+                ),
+            )
+            for row in rows
         )
-    if include_region_code:
-        return [*NUMERIC_FEATURES, "region_code", *channels, *regions]
-    return [*NUMERIC_FEATURES, *regions, *channels]
+        parts = rows[0]["name_parts"]
+        return cls(
+            features=features,
+            name_parts=tuple(parts.split("|")) if parts else (),
+            name_separator=rows[0]["name_separator"] or " ",
+        )
+
+    @property
+    def names(self) -> list[str]:
+        """The d fit column names, in fit order."""
+        return [f.name for f in self.features]
+
+    @property
+    def measures(self) -> list[Feature]:
+        return [f for f in self.features if f.kind == "numeric"]
+
+    @property
+    def categorical_names(self) -> list[str]:
+        """Categorical features with one-hot columns, in fit order."""
+        return list(dict.fromkeys(f.source for f in self.features if f.kind == "one_hot"))
+
+    @property
+    def canonical_order(self) -> str:
+        """The ``order by`` every fit reads int_customer_features in.
+
+        Floating-point sums and k-means++ draws depend on row order; sorting by the raw
+        feature values (one-hot columns are functions of the categorical codes), then the key,
+        makes every result bit-identical however the input rows were ordered. Standardising
+        and log1p are monotonic, so this is also the order of the z-scores. The sort runs in
+        DuckDB, in parallel: numpy's lexsort over 13 columns took 4.4 s per 2M rows.
+        """
+        columns = [f.name for f in self.features if f.kind in ("numeric", "code")]
+        columns += [f"{name}_code" for name in self.categorical_names]
+        return ", ".join([*dict.fromkeys(columns), KEY_COLUMN])
+
+    @property
+    def segment_sort_columns(self) -> list[int]:
+        """Fit-column indices that order fresh segments, each descending: summable measures
+        (e.g. CLV, monetary) first, then the other measures, in declared order."""
+        measures = [j for j, f in enumerate(self.features) if f.kind == "numeric"]
+        summable = [j for j in measures if self.features[j].is_summable]
+        return summable + [j for j in measures if j not in summable]
+
+    def to_original_units(self, values: np.ndarray) -> np.ndarray:
+        """(k, d) values in fit units -> original units (expm1 on log1p columns)."""
+        out = np.array(values, dtype=np.float64, copy=True)
+        for j, feature in enumerate(self.features):
+            if feature.transform == "log1p":
+                out[:, j] = np.expm1(out[:, j])
+        return out
+
+    def to_fit_units(self, values: np.ndarray) -> np.ndarray:
+        """(k, d) values in original units -> fit units (log1p on log1p columns)."""
+        out = np.array(values, dtype=np.float64, copy=True)
+        for j, feature in enumerate(self.features):
+            if feature.transform == "log1p":
+                out[:, j] = np.log1p(out[:, j])
+        return out
+
+    def display_labels(self) -> dict[str, str]:
+        """Fit column -> display label (a category's name for a one-hot column)."""
+        return {f.name: f.label for f in self.features}
 
 
 def to_matrix(table: pa.Table, columns: Sequence[str]) -> np.ndarray:
     """Columns of an Arrow table as a C-contiguous float64 array of shape (n_rows, len(columns))."""
+    missing = [name for name in columns if name not in table.column_names]
+    if missing:
+        raise ValueError(f"feature columns {missing} are missing (found {table.column_names})")
     matrix = np.empty((table.num_rows, len(columns)), dtype=np.float64)
     for j, name in enumerate(columns):
         matrix[:, j] = table.column(name).to_numpy(zero_copy_only=False)

@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 from sklearn.metrics import silhouette_score
 
+from customer_segmentation.actions import recommend_actions
 from customer_segmentation.clustering import (
     assign_to_centroids,
     canonical_segment_order,
@@ -23,14 +24,20 @@ from customer_segmentation.clustering import (
     match_to_previous,
     seeded_sample,
 )
+from customer_segmentation.effects import (
+    contingency_cells_table,
+    contingency_summary_table,
+    group_effect_table,
+)
 from customer_segmentation.features import (
     KEY_COLUMN,
+    FeatureSet,
     feature_of,
     to_matrix,
     z_columns,
     z_name,
 )
-from customer_segmentation.naming import make_unique, segment_names
+from customer_segmentation.naming import make_unique, measure_levels, segment_names
 from customer_segmentation.progress import reporter
 from customer_segmentation.scaling import FittedScaler
 from customer_segmentation.settings import SegmentationSettings
@@ -56,7 +63,7 @@ WARD_MICRO_CLUSTERS = 1_000
 
 
 def standardise_customers(features: pa.Table, scaler_table: pa.Table) -> pa.Table:
-    """``int_customer_features`` (n rows, read in :data:`CANONICAL_FEATURE_ORDER`) ->
+    """``int_customer_features`` (n rows, read in :attr:`FeatureSet.canonical_order`) ->
     fit_row (0..n-1, that order), customer_id, one ``<feature>_z`` column per scaler feature."""
     scaler = FittedScaler.from_arrow(scaler_table)
     reporter("ml_customer_features_z")(
@@ -155,17 +162,6 @@ def _chosen_row(diagnostics: pa.Table) -> dict:
     return chosen[0]
 
 
-def _display_labels(regions: pa.Table | None, channels: pa.Table | None) -> dict[str, str]:
-    labels: dict[str, str] = {}
-    for table, kind in ((regions, "region"), (channels, "channel")):
-        if table is not None:
-            for key, name in zip(
-                table[f"{kind}_key"].to_pylist(), table[f"{kind}_name"].to_pylist(), strict=True
-            ):
-                labels[f"is_{kind}_{key}"] = name
-    return labels
-
-
 @dataclass(frozen=True)
 class WarmStart:
     """Where Lloyd starts: ``centroids`` (k, d) in z units, and a label for the record."""
@@ -179,9 +175,8 @@ def kmeans_fit_table(
     scaler_table: pa.Table,
     diagnostics: pa.Table,
     settings: SegmentationSettings,
+    features: FeatureSet,
     *,
-    regions: pa.Table | None = None,
-    channels: pa.Table | None = None,
     previous: pa.Table | None = None,
     warm_start: WarmStart | None = None,
 ) -> pa.Table:
@@ -189,17 +184,22 @@ def kmeans_fit_table(
 
     Segment ids: matched to ``previous`` (the last run's table) with the Hungarian method when
     it has the same features and k, so segments keep their ids and names; otherwise 1..k in
-    canonical order (centroid CLV descending, then minutes descending).
+    canonical order (:attr:`FeatureSet.segment_sort_columns`: summable measures such as CLV
+    first, then the other measures, each descending).
 
-    Columns: segment_id, segment_name, feature_name, feature_position, centroid_z,
-    centroid_original, count_customers, previous_segment_id, centroid_shift_z, id_assignment,
+    Columns: segment_id, segment_name, recommended_action, action_reason, feature_name,
+    feature_position, centroid_z, centroid_original (after expm1 for log1p features),
+    count_customers, previous_segment_id, centroid_shift_z, id_assignment,
     and the fit's facts repeated per row (preset, k, wcss, silhouette, silhouette_sample_size,
     n_iter, converged, init_method, n_init, random_state).
     """
     scaler = FittedScaler.from_arrow(scaler_table)
     names = [feature_of(c) for c in z_columns(z_table)]
-    if tuple(names) != scaler.feature_names:
-        raise ValueError(f"z columns {names} do not match the scaler's {scaler.feature_names}")
+    if tuple(names) != scaler.feature_names or names != features.names:
+        raise ValueError(
+            f"z columns {names} do not match the scaler's {scaler.feature_names} or the "
+            f"feature set's {features.names}"
+        )
     z = _z_matrix(z_table)
     chosen = _chosen_row(diagnostics)
     k = int(chosen["k"])
@@ -237,20 +237,23 @@ def kmeans_fit_table(
             init_label=f"{restarts} (ml_k_diagnostics), then Lloyd on all rows",
         )
 
-    original = scaler.inverse_transform(fit.centroids)
-    sort_by = [names.index("customer_lifetime_value"), names.index("minutes_watched")]
+    original = features.to_original_units(scaler.inverse_transform(fit.centroids))
+    sort_by = features.segment_sort_columns
     order = canonical_segment_order(original, sort_by)
     centroids, original = fit.centroids[order], original[order]
     sizes = np.bincount(fit.labels, minlength=k)[order]
-    labels = segment_names(original, names, scaler.mean, _display_labels(regions, channels))
+    overall = features.to_original_units(scaler.mean[np.newaxis, :])[0]
+    levels = measure_levels(original, centroids, features, overall)
+    labels = segment_names(levels, original, features)
     ids = np.arange(1, k + 1)
     previous_ids: list = [None] * k
     shift: list = [None] * k
-    how = "canonical: ordered by centroid CLV, then minutes, highest first"
+    how = "canonical: ordered by centroid " + ", then ".join(names[j] for j in sort_by[:2])
+    how += ", highest first"
 
     if previous is not None and previous.num_rows:
         try:
-            previous_z, previous_segment_ids = previous_fit_centroids(previous, scaler)
+            previous_z, previous_segment_ids = previous_fit_centroids(previous, scaler, features)
         except WarmStartError as mismatch:
             how = f"canonical: previous run not comparable ({mismatch})"
         else:
@@ -269,6 +272,7 @@ def kmeans_fit_table(
                 ids, centroids, original = ids[reorder], centroids[reorder], original[reorder]
                 sizes = sizes[reorder]
                 labels = [labels[i] for i in reorder]
+                levels = [levels[i] for i in reorder]
                 previous_ids = [previous_ids[i] for i in reorder]
                 shift = [shift[i] for i in reorder]
             else:
@@ -276,6 +280,7 @@ def kmeans_fit_table(
                     f"canonical: k changed from {len(previous_segment_ids)} to {k}; "
                     "previous_segment_id shows the closest old segment"
                 )
+    actions = recommend_actions(levels, features)
     silhouette, sample = _final_silhouette(z, fit.labels, settings)
     report(f"WCSS {fit.wcss:,.2f} after {fit.n_iter} iterations; segment ids {how}")
 
@@ -292,6 +297,8 @@ def kmeans_fit_table(
         {
             "segment_id": per_segment(ids.tolist(), pa.int32()),
             "segment_name": per_segment(labels, pa.string()),
+            "recommended_action": per_segment([a for a, _ in actions], pa.string()),
+            "action_reason": per_segment([r for _, r in actions], pa.string()),
             "feature_name": pa.array(names * k, pa.string()),
             "feature_position": pa.array(np.tile(np.arange(1, d + 1), k), pa.int32()),
             "centroid_z": pa.array(centroids.ravel(), pa.float64()),
@@ -320,6 +327,7 @@ def resolve_warm_start(
     units: str | None,
     scaler_table: pa.Table,
     previous: pa.Table | None,
+    features: FeatureSet,
 ) -> WarmStart | None:
     """The warm start a ``warm_start`` var asks for: none, ``previous`` (the centroids of the
     last run in this database) or the path of a centroid CSV (see :mod:`warm_start`)."""
@@ -329,12 +337,13 @@ def resolve_warm_start(
     if str(setting).strip().lower() == "previous":
         if previous is None or previous.num_rows == 0:
             raise WarmStartError("warm_start 'previous': this database has no previous run")
-        centroids, _ = previous_fit_centroids(previous, scaler)
+        centroids, _ = previous_fit_centroids(previous, scaler, features)
         return WarmStart(centroids, "warm start: previous run's centroids")
     label = f"warm_start '{setting}'"
     table = read_centroid_file(setting)
     unit = "original" if units is None or str(units).lower() in ("", "none") else str(units)
-    return WarmStart(centroids_from_table(table, scaler, units=unit, source=label), label)
+    centroids = centroids_from_table(table, scaler, features, units=unit, source=label)
+    return WarmStart(centroids, label)
 
 
 def _names_by_segment(previous: pa.Table) -> dict:
@@ -455,3 +464,44 @@ def ward_clusters_table(leaves: pa.Table, merges: pa.Table, diagnostics: pa.Tabl
             "ward_cluster": pa.array(cluster_of_leaf[leaves["leaf_id"].to_numpy()], pa.int32()),
         }
     )
+
+
+def _effect_input(customers: pa.Table, features: FeatureSet) -> tuple[pa.Table, list, list]:
+    """customer_segments -> a table with one column per measure and one per categorical
+    feature (holding the category's name), plus those two name lists."""
+    measures = [f.name for f in features.measures]
+    categorical = features.categorical_names
+    columns = {name: customers[name] for name in measures}
+    columns.update({name: customers[f"{name}_name"] for name in categorical})
+    return pa.table(columns) if columns else pa.table({}), measures, categorical
+
+
+def category_effects_table(customers: pa.Table, features: FeatureSet) -> pa.Table:
+    """Kruskal-Wallis of every measure across the categories of every categorical feature
+    (case study: do minutes and CLV differ by channel, by region?). See
+    :func:`effects.group_effect_table`; empty when the feature set has no categorical feature."""
+    table, measures, categorical = _effect_input(customers, features)
+    reporter("ml_category_effects")(
+        f"Kruskal-Wallis: {len(measures)} measures × {len(categorical)} categorical features"
+    )
+    return group_effect_table(table, measures, categorical)
+
+
+def category_pairs(features: FeatureSet) -> list[tuple[str, str]]:
+    """Every pair of categorical features, in declared order (case study: region × channel)."""
+    names = features.categorical_names
+    return [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
+
+
+def category_associations_table(customers: pa.Table, features: FeatureSet) -> pa.Table:
+    """Chi-square test of independence with Cramér's V for every pair of categorical features
+    (see :func:`effects.contingency_summary_table`)."""
+    table, _, _ = _effect_input(customers, features)
+    return contingency_summary_table(table, category_pairs(features))
+
+
+def category_association_cells_table(customers: pa.Table, features: FeatureSet) -> pa.Table:
+    """Observed and expected counts and adjusted standardised residuals per cell of every
+    categorical pair (see :func:`effects.contingency_cells_table`)."""
+    table, _, _ = _effect_input(customers, features)
+    return contingency_cells_table(table, category_pairs(features))

@@ -13,11 +13,14 @@ from typing import Any
 
 K_RULES = ("fixed", "silhouette", "elbow")
 
-#: Defaults per preset. ``case_study`` follows the published notebook: 14 features including
-#: the raw region code, k-means++ with random_state 42 and k = 8.
+#: Fit defaults per preset; each preset's features are the feature set of the same name in
+#: dbt_project.yml. ``case_study`` follows the published notebook: k-means++ with
+#: random_state 42 and k = 8 (its 14 features include the raw region code). ``rfm`` segments
+#: purchase histories on recency, frequency and monetary value: elbow over k = 2..9, k = 4.
 PRESETS: dict[str, dict[str, Any]] = {
-    "default": {"k": 8, "random_state": 0, "include_region_code": False},
-    "case_study": {"k": 8, "random_state": 42, "include_region_code": True},
+    "default": {"k": 8, "random_state": 0},
+    "case_study": {"k": 8, "random_state": 42},
+    "rfm": {"k": 4, "k_min": 2, "k_max": 9, "random_state": 0},
 }
 
 #: k-means++ restarts when the n_init var is unset: a budget of rows × restarts per k, so small
@@ -63,7 +66,7 @@ class SegmentationSettings:
 
     Attributes
     ----------
-    preset : ``"default"`` (13 clean features) or ``"case_study"`` (the notebook's 14).
+    preset : ``"default"``, ``"case_study"`` or ``"rfm"`` (see :data:`PRESETS`).
     k : segments when ``k_rule == "fixed"``.
     k_min, k_max : the k range of the diagnostics table (inclusive).
     k_rule : ``fixed`` (use ``k``), ``silhouette`` (best silhouette in range, k >= 2) or
@@ -84,7 +87,6 @@ class SegmentationSettings:
     k_rule: str = "fixed"
     random_state: int = 0
     n_init: int | None = None
-    include_region_code: bool = False
     ward_max_rows: int = 20_000
     silhouette_max_rows: int = 20_000
     silhouette_sample_size: int = 10_000

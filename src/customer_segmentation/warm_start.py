@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pv
 
+from customer_segmentation.features import FeatureSet
 from customer_segmentation.scaling import FittedScaler
 
 UNITS = ("original", "z")
@@ -31,12 +32,13 @@ def read_centroid_file(path: str | Path) -> pa.Table:
 
 
 def centroids_from_table(
-    table: pa.Table, scaler: FittedScaler, *, units: str, source: str
+    table: pa.Table, scaler: FittedScaler, features: FeatureSet, *, units: str, source: str
 ) -> np.ndarray:
     """(k, d) starting centroids in z units, rows in segment_id order when that column exists.
 
-    ``units`` says what the feature columns hold: ``original`` (minutes, CLV, one-hot shares;
-    standardised here with the stored scaler) or ``z`` (already standardised).
+    ``units`` says what the feature columns hold: ``original`` (the measures in their own
+    units and one-hot shares; transformed and standardised here as the fit does) or ``z``
+    (already standardised).
     """
     if units not in UNITS:
         raise WarmStartError(f"warm_start_units {units!r}: use one of {UNITS}")
@@ -62,7 +64,7 @@ def centroids_from_table(
         for row, value in _column(table, columns, feature.lower()):
             values[row - 1, j] = _number(value, source, row, feature)
     values = values[order]
-    return scaler.transform(values) if units == "original" else values
+    return scaler.transform(features.to_fit_units(values)) if units == "original" else values
 
 
 def _column(table: pa.Table, columns: dict[str, str], key: str):
@@ -81,7 +83,9 @@ def _number(value, source: str, row: int, column: str) -> float:
     return number
 
 
-def previous_fit_centroids(previous: pa.Table, scaler: FittedScaler) -> tuple[np.ndarray, list]:
+def previous_fit_centroids(
+    previous: pa.Table, scaler: FittedScaler, features: FeatureSet
+) -> tuple[np.ndarray, list]:
     """The previous run's centroids (k_prev, d) in the *current* z units, and its segment ids.
 
     Previous centroids are stored in original units too, so a changed scaler (new data) does
@@ -95,4 +99,4 @@ def previous_fit_centroids(previous: pa.Table, scaler: FittedScaler) -> tuple[np
         )
     ids = list(dict.fromkeys(ordered["segment_id"].to_pylist()))
     original = ordered["centroid_original"].to_numpy().reshape(len(ids), len(names))
-    return scaler.transform(original), ids
+    return scaler.transform(features.to_fit_units(original)), ids

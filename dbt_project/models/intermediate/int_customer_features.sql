@@ -1,4 +1,5 @@
-{#- One-hot columns come from the lookup seeds (macro one_hot_columns), not written by hand. -#}
+{#- Model-ready features per customer, generated from the feature set (macro feature_spec):
+    measures as the fit uses them, categorical codes, one-hot columns from the lookup seeds. -#}
 
 with
 
@@ -10,13 +11,7 @@ customers as (
 
 final as (
 
-    select
-        customer_id,
-        minutes_watched,
-        minutes_was_missing,
-        customer_lifetime_value,
-        region_code,
-        channel_code{{ one_hot_columns() }}
+    select {{ feature_columns() }}
     from customers
 
 )

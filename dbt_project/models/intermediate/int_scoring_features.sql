@@ -1,22 +1,21 @@
+{#- The same feature columns as int_customer_features (macro feature_columns), for the usable
+    rows of stg_scoring_input. -#}
+
 with
 
 scoring_input as (
 
     select * from {{ ref('stg_scoring_input') }}
+    where rejection_reason is null
 
 ),
 
 final as (
 
     select
-        customer_id,
         source_row_number,
-        minutes_watched,
-        customer_lifetime_value,
-        region_code,
-        channel_code{{ one_hot_columns() }}
+        {{ feature_columns() }}
     from scoring_input
-    where rejection_reason is null
 
 )
 

@@ -1,3 +1,7 @@
+{#- One row per segmented customer: segment, assignment quality, Ward cluster, and the feature
+    set's measures (original units) and categories (code and name), from macro feature_spec. -#}
+{%- set spec = feature_spec() -%}
+
 with
 
 customers as (
@@ -24,17 +28,14 @@ segment_names as (
 
 ),
 
-regions as (
+{% for item in spec.categorical -%}
+lookup_{{ item.name }} as (
 
-    select * from {{ ref('regions') }}
-
-),
-
-channels as (
-
-    select * from {{ ref('channels') }}
+    select * from {{ ref(item.lookup) }}
 
 ),
+
+{% endfor -%}
 
 final as (
 
@@ -47,13 +48,16 @@ final as (
         assignments.distance_to_second_centroid,
         assignments.margin as assignment_margin,
         ward_clusters.ward_cluster,
-        customers.minutes_watched,
-        customers.minutes_was_missing,
-        customers.customer_lifetime_value,
-        customers.region_code,
-        regions.region_name,
-        customers.channel_code,
-        channels.channel_name,
+        {%- for item in spec.measures %}
+        customers.{{ item.name }},
+        {%- if item.missing_flag %}
+        customers.{{ item.missing_flag }},
+        {%- endif %}
+        {%- endfor %}
+        {%- for item in spec.categorical %}
+        customers.{{ item.code_column }},
+        lookup_{{ item.name }}.{{ item.name }}_name,
+        {%- endfor %}
         customers.source_row_number
     from customers
     inner join assignments
@@ -62,10 +66,10 @@ final as (
         on customers.customer_id = ward_clusters.customer_id
     inner join segment_names
         on assignments.segment_id = segment_names.segment_id
-    inner join regions
-        on customers.region_code = regions.region_code
-    inner join channels
-        on customers.channel_code = channels.channel_code
+    {%- for item in spec.categorical %}
+    inner join lookup_{{ item.name }}
+        on customers.{{ item.code_column }} = lookup_{{ item.name }}.{{ item.code_column }}
+    {%- endfor %}
 
 )
 

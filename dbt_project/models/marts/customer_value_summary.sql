@@ -1,5 +1,10 @@
-{#- CLV and minutes by region, channel, segment and their combinations in one tidy table
-    (grouping sets). grouping_level names the combination; columns not in it are null. -#}
+{#- The measures (total, mean, median) by segment, by each categorical feature (the case
+    study: region, channel) and by their pairs, in one tidy table (grouping sets).
+    grouping_level names the combination ('overall', 'segment', 'region', 'segment_region',
+    'region_channel', ...); columns not in it are null. Columns follow the feature set
+    (macros report_measures, value_summary_plan). -#}
+{%- set measures = report_measures() -%}
+{%- set plan = value_summary_plan() -%}
 
 with
 
@@ -12,31 +17,21 @@ customer_segments as (
 grouped as (
 
     select
-        region_code,
-        region_name,
-        channel_code,
-        channel_name,
-        segment_id,
-        segment_name,
-        grouping(region_code) as is_all_regions,
-        grouping(channel_code) as is_all_channels,
-        grouping(segment_id) as is_all_segments,
-        count(*) as count_customers,
-        sum(customer_lifetime_value) as total_customer_lifetime_value,
-        avg(customer_lifetime_value) as avg_customer_lifetime_value,
-        median(customer_lifetime_value) as median_customer_lifetime_value,
-        sum(minutes_watched) as total_minutes_watched,
-        avg(minutes_watched) as avg_minutes_watched,
-        median(minutes_watched) as median_minutes_watched
+        {%- for dimension in plan.dimensions %}
+        {%- for column in dimension.columns %}
+        {{ column }},
+        {%- endfor %}
+        grouping({{ dimension.columns[0] }}) as is_all_{{ dimension.name }},
+        {%- endfor %}
+        {%- for item in measures %}
+        sum({{ item.name }}) as total_{{ item.name }},
+        avg({{ item.name }}) as avg_{{ item.name }},
+        median({{ item.name }}) as median_{{ item.name }},
+        {%- endfor %}
+        count(*) as count_customers
     from customer_segments
     group by grouping sets (
-        (),
-        (region_code, region_name),
-        (channel_code, channel_name),
-        (segment_id, segment_name),
-        (region_code, region_name, channel_code, channel_name),
-        (segment_id, segment_name, region_code, region_name),
-        (segment_id, segment_name, channel_code, channel_name)
+        {{ plan.grouping_sets }}
     )
 
 ),
@@ -44,43 +39,35 @@ grouped as (
 overall as (
 
     select
-        count_customers as all_customers,
-        total_customer_lifetime_value as all_customer_lifetime_value
+        {%- for item in measures if item.summable %}
+        total_{{ item.name }} as all_{{ item.name }},
+        {%- endfor %}
+        count_customers as all_customers
     from grouped
-    where is_all_regions = 1 and is_all_channels = 1 and is_all_segments = 1
+    where {{ plan.is_overall }}
 
 ),
 
 final as (
 
     select
-        case
-            when grouped.is_all_segments = 0 and grouped.is_all_regions = 0 then 'segment_region'
-            when grouped.is_all_segments = 0 and grouped.is_all_channels = 0
-                then 'segment_channel'
-            when grouped.is_all_segments = 0 then 'segment'
-            when grouped.is_all_regions = 0 and grouped.is_all_channels = 0
-                then 'region_channel'
-            when grouped.is_all_regions = 0 then 'region'
-            when grouped.is_all_channels = 0 then 'channel'
-            else 'overall'
-        end as grouping_level,
-        grouped.region_code,
-        grouped.region_name,
-        grouped.channel_code,
-        grouped.channel_name,
-        grouped.segment_id,
-        grouped.segment_name,
+        {{ plan.level }} as grouping_level,
+        {%- for dimension in plan.dimensions %}
+        {%- for column in dimension.columns %}
+        grouped.{{ column }},
+        {%- endfor %}
+        {%- endfor %}
+        {%- for item in measures %}
+        grouped.total_{{ item.name }},
+        {%- if item.summable %}
+        grouped.total_{{ item.name }} / nullif(overall.all_{{ item.name }}, 0)
+            as share_of_{{ item.name }},
+        {%- endif %}
+        grouped.avg_{{ item.name }},
+        grouped.median_{{ item.name }},
+        {%- endfor %}
         grouped.count_customers,
-        grouped.count_customers / overall.all_customers as share_of_customers,
-        grouped.total_customer_lifetime_value,
-        grouped.total_customer_lifetime_value / nullif(overall.all_customer_lifetime_value, 0)
-            as share_of_customer_lifetime_value,
-        grouped.avg_customer_lifetime_value,
-        grouped.median_customer_lifetime_value,
-        grouped.total_minutes_watched,
-        grouped.avg_minutes_watched,
-        grouped.median_minutes_watched
+        grouped.count_customers / overall.all_customers as share_of_customers
     from grouped
     cross join overall
 

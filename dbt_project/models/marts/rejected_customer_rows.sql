@@ -1,3 +1,8 @@
+{{ config(enabled=feature_spec().input_kind == 'customers') }}
+
+{#- Customer input rows that cannot be segmented, with every reason and the raw text of each
+    input column the feature set reads. -#}
+
 with
 
 customer_input as (
@@ -12,11 +17,10 @@ final as (
         source_row_number,
         input_source,
         rejection_reason,
-        customer_id_raw,
-        minutes_watched_raw,
-        clv_raw,
-        region_raw,
-        channel_raw
+        {%- for column in input_columns() if column.key != 'customer_id' %}
+        {{ column.key }}_raw,
+        {%- endfor %}
+        customer_id_raw
     from customer_input
     where rejection_reason is not null
 

@@ -1,3 +1,9 @@
+{#- One row per segment: size, each measure's total (summable measures), mean and median, the
+    dominant category of each categorical feature, and the recommended action. Columns follow
+    the feature set (macros feature_spec, report_measures). -#}
+{%- set spec = feature_spec() -%}
+{%- set measures = report_measures() -%}
+
 with
 
 customer_segments as (
@@ -12,46 +18,40 @@ segment_names as (
 
 ),
 
-region_counts as (
+{% for item in spec.categorical -%}
+{{ item.name }}_counts as (
 
     select
         segment_id,
-        region_name,
+        {{ item.name }}_name,
         count(*) as count_customers
     from customer_segments
-    group by segment_id, region_code, region_name
+    group by segment_id, {{ item.code_column }}, {{ item.name }}_name
     qualify row_number() over (
-        partition by segment_id order by count(*) desc, region_code
+        partition by segment_id order by count(*) desc, {{ item.code_column }}
     ) = 1
 
 ),
 
-channel_counts as (
-
-    select
-        segment_id,
-        channel_name,
-        count(*) as count_customers
-    from customer_segments
-    group by segment_id, channel_code, channel_name
-    qualify row_number() over (
-        partition by segment_id order by count(*) desc, channel_code
-    ) = 1
-
-),
+{% endfor -%}
 
 segment_totals as (
 
     select
         segment_id,
         count(*) as count_customers,
-        sum(customer_lifetime_value) as total_customer_lifetime_value,
-        avg(customer_lifetime_value) as avg_customer_lifetime_value,
-        median(customer_lifetime_value) as median_customer_lifetime_value,
-        avg(minutes_watched) as avg_minutes_watched,
-        median(minutes_watched) as median_minutes_watched,
-        avg(distance_to_centroid) as avg_distance_to_centroid,
-        cast(count_if(minutes_was_missing) as bigint) as count_minutes_missing
+        {%- for item in measures %}
+        {%- if item.summable %}
+        sum({{ item.name }}) as total_{{ item.name }},
+        {%- endif %}
+        avg({{ item.name }}) as avg_{{ item.name }},
+        median({{ item.name }}) as median_{{ item.name }},
+        {%- endfor %}
+        {%- for item in spec.measures if item.missing_flag %}
+        cast(count_if({{ item.missing_flag }}) as bigint)
+            as count_{{ item.missing_flag | replace('_was_missing', '_missing') }},
+        {%- endfor %}
+        avg(distance_to_centroid) as avg_distance_to_centroid
     from customer_segments
     group by segment_id
 
@@ -65,29 +65,35 @@ final as (
         segment_totals.count_customers,
         segment_totals.count_customers / sum(segment_totals.count_customers) over ()
             as share_of_customers,
-        segment_totals.total_customer_lifetime_value,
-        segment_totals.total_customer_lifetime_value
-        / sum(segment_totals.total_customer_lifetime_value) over ()
-            as share_of_customer_lifetime_value,
-        segment_totals.avg_customer_lifetime_value,
-        segment_totals.median_customer_lifetime_value,
-        segment_totals.avg_minutes_watched,
-        segment_totals.median_minutes_watched,
-        region_counts.region_name as dominant_region_name,
-        region_counts.count_customers / segment_totals.count_customers
-            as share_in_dominant_region,
-        channel_counts.channel_name as dominant_channel_name,
-        channel_counts.count_customers / segment_totals.count_customers
-            as share_in_dominant_channel,
-        segment_totals.count_minutes_missing,
-        segment_totals.avg_distance_to_centroid
+        {%- for item in measures %}
+        {%- if item.summable %}
+        segment_totals.total_{{ item.name }},
+        segment_totals.total_{{ item.name }}
+        / sum(segment_totals.total_{{ item.name }}) over ()
+            as share_of_{{ item.name }},
+        {%- endif %}
+        segment_totals.avg_{{ item.name }},
+        segment_totals.median_{{ item.name }},
+        {%- endfor %}
+        {%- for item in spec.categorical %}
+        {{ item.name }}_counts.{{ item.name }}_name as dominant_{{ item.name }}_name,
+        {{ item.name }}_counts.count_customers / segment_totals.count_customers
+            as share_in_dominant_{{ item.name }},
+        {%- endfor %}
+        {%- for item in spec.measures if item.missing_flag %}
+        segment_totals.count_{{ item.missing_flag | replace('_was_missing', '_missing') }},
+        {%- endfor %}
+        segment_totals.avg_distance_to_centroid,
+        segment_names.recommended_action,
+        segment_names.action_reason,
+        segment_names.is_action_overridden
     from segment_totals
     inner join segment_names
         on segment_totals.segment_id = segment_names.segment_id
-    inner join region_counts
-        on segment_totals.segment_id = region_counts.segment_id
-    inner join channel_counts
-        on segment_totals.segment_id = channel_counts.segment_id
+    {%- for item in spec.categorical %}
+    inner join {{ item.name }}_counts
+        on segment_totals.segment_id = {{ item.name }}_counts.segment_id
+    {%- endfor %}
 
 )
 

@@ -1,13 +1,23 @@
 {{ config(materialized='incremental', unique_key='run_id', on_schema_change='append_new_columns') }}
 
 {#- One row per dbt build: what went in, the settings, the fit's quality and the versions.
-    Incremental, so the table is the audit log of every run in this database. -#}
+    Incremental, so the table is the audit log of every run in this database. Input rows are
+    customer rows, or purchase rows for transaction input. -#}
+{%- set spec = feature_spec() %}
 
 with
 
-customer_input as (
+input_rows as (
 
-    select * from {{ ref('stg_customer_input') }}
+    {%- set input_model = 'stg_transaction_input' if spec.input_kind == 'transactions'
+        else 'stg_customer_input' %}
+    select * from {{ ref(input_model) }}
+
+),
+
+customers as (
+
+    select * from {{ ref('stg_customers') }}
 
 ),
 
@@ -48,7 +58,14 @@ input_counts as (
         count(*) as count_input_rows,
         count(*) filter (where rejection_reason is null) as count_segmented_rows,
         count(*) filter (where rejection_reason is not null) as count_rejected_rows
-    from customer_input
+    from input_rows
+
+),
+
+customer_counts as (
+
+    select count(*) as count_segmented_customers
+    from customers
 
 ),
 
@@ -142,8 +159,12 @@ final as (
         versions.numpy_version,
         versions.duckdb_version,
         '{{ dbt_version }}' as dbt_version,
-        versions.dbt_duckdb_version
+        versions.dbt_duckdb_version,
+        '{{ spec.label | replace("'", "''") }}' as feature_set,
+        '{{ spec.input_kind }}' as input_kind,
+        customer_counts.count_segmented_customers
     from input_counts
+    cross join customer_counts
     cross join features
     cross join fit
     cross join k_choice

@@ -1,3 +1,11 @@
+{#- One usable row per customer with the feature set's measures and categorical codes: the
+    accepted customer rows, or, for transaction input, the accepted purchases aggregated per
+    customer (macro customers_from_transactions). -#}
+{%- set spec = feature_spec() -%}
+
+{% if spec.input_kind == 'transactions' -%}
+{{ customers_from_transactions(ref('stg_transaction_input')) }}
+{%- else -%}
 with
 
 customer_input as (
@@ -10,15 +18,14 @@ final as (
 
     select
         customer_id,
-        source_row_number,
-        minutes_watched,
-        minutes_was_missing,
-        customer_lifetime_value,
-        region_code,
-        channel_code
+        {%- for column in customer_columns() %}
+        {{ column }},
+        {%- endfor %}
+        source_row_number
     from customer_input
     where rejection_reason is null
 
 )
 
 select * from final
+{%- endif %}

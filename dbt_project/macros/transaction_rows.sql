@@ -1,0 +1,253 @@
+{#-
+    transaction_input_columns()
+
+    The purchase-file columns to find, from var transaction_columns (canonical -> source
+    name): customer_id, purchase_date (or recency_days when purchase_date is null), amount,
+    quantity (or unit_cost when quantity is null). All are required.
+-#}
+{% macro transaction_input_columns() %}
+    {%- set mapping = var('transaction_columns') -%}
+    {%- set wanted = [] -%}
+    {%- set date_key = 'purchase_date' if mapping.get('purchase_date') else 'recency_days' -%}
+    {%- set cost_key = 'quantity' if mapping.get('quantity') else 'unit_cost' -%}
+    {%- for canonical in ['customer_id', date_key, 'amount', cost_key] -%}
+        {%- set source = mapping.get(canonical) -%}
+        {%- if not source -%}
+            {{ exceptions.raise_compiler_error("var 'transaction_columns': no source column for '" ~ canonical ~ "'") }}
+        {%- endif -%}
+        {%- do wanted.append({'key': source | lower, 'shown': source, 'required': true, 'canonical': canonical}) -%}
+    {%- endfor -%}
+    {{ return(wanted) }}
+{% endmacro %}
+
+
+{#-
+    transaction_rows(input)
+
+    Every purchase row exactly once: raw text, typed values and, for a row that cannot be used,
+    every reason ("column: problem ('raw value')" joined by "; "), like customer_rows. Output:
+    source_row_number, input_source, <canonical>_raw, customer_id, purchase_date or
+    recency_days, amount, quantity, unit_cost, rejection_reason. A purchase after var
+    reference_date is rejected: recency cannot be negative.
+-#}
+{% macro transaction_rows(input) %}
+{%- set wanted = transaction_input_columns() -%}
+{%- set by_canonical = {} -%}
+{%- for column in wanted -%}
+    {%- do by_canonical.update({column.canonical: column}) -%}
+{%- endfor -%}
+{%- set has_date = 'purchase_date' in by_canonical -%}
+{%- set has_quantity = 'quantity' in by_canonical -%}
+{%- set reference_date = var('reference_date', none) -%}
+
+with
+
+source as (
+
+    select
+        {{ input.row_number }} as source_row_number
+        {%- for column in wanted %},
+        cast({{ input.columns.get(column.key, 'null') }} as varchar) as {{ column.canonical }}_raw
+        {%- endfor %}
+    from {{ input.from_sql }}
+
+),
+
+typed as (
+
+    select
+        *,
+        {%- for column in wanted %}
+        nullif(trim({{ column.canonical }}_raw), '') is null as is_{{ column.canonical }}_blank,
+        {%- endfor %}
+        try_cast(trim(customer_id_raw) as bigint) as customer_id_value,
+        {%- if has_date %}
+        try_cast(trim(purchase_date_raw) as date) as purchase_date_value,
+        {%- else %}
+        try_cast(trim(recency_days_raw) as double) as recency_days_value,
+        {%- endif %}
+        {%- if has_quantity %}
+        try_cast(trim(quantity_raw) as double) as quantity_value,
+        {%- else %}
+        try_cast(trim(unit_cost_raw) as double) as unit_cost_value,
+        {%- endif %}
+        try_cast(trim(amount_raw) as double) as amount_value
+    from source
+
+),
+
+checked as (
+
+    select
+        *,
+        concat_ws(
+            '; ',
+            case
+                when is_customer_id_blank then '{{ by_canonical.customer_id.shown }}: missing'
+                when customer_id_value is null
+                    then '{{ by_canonical.customer_id.shown }}: not an integer (''' || customer_id_raw || ''')'
+            end,
+            {%- if has_date %}
+            {%- set shown = by_canonical.purchase_date.shown %}
+            case
+                when is_purchase_date_blank then '{{ shown }}: missing'
+                when purchase_date_value is null
+                    then '{{ shown }}: not a date (''' || purchase_date_raw || ''')'
+                {%- if reference_date %}
+                when purchase_date_value > cast('{{ reference_date }}' as date)
+                    then '{{ shown }}: after the reference date {{ reference_date }} (''' || purchase_date_raw || ''')'
+                {%- endif %}
+            end,
+            {%- else %}
+            {%- set shown = by_canonical.recency_days.shown %}
+            case
+                when is_recency_days_blank then '{{ shown }}: missing'
+                when recency_days_value is null or isnan(recency_days_value)
+                    then '{{ shown }}: not a number (''' || recency_days_raw || ''')'
+                when recency_days_value < 0 then '{{ shown }}: negative (''' || recency_days_raw || ''')'
+            end,
+            {%- endif %}
+            {%- set shown = by_canonical.amount.shown %}
+            case
+                when is_amount_blank then '{{ shown }}: missing'
+                when amount_value is null or isnan(amount_value)
+                    then '{{ shown }}: not a number (''' || amount_raw || ''')'
+                when not isfinite(amount_value) then '{{ shown }}: not finite (''' || amount_raw || ''')'
+                when amount_value < 0 then '{{ shown }}: negative (''' || amount_raw || ''')'
+            end,
+            {%- if has_quantity %}
+            {%- set shown = by_canonical.quantity.shown %}
+            case
+                when is_quantity_blank then '{{ shown }}: missing'
+                when quantity_value is null or isnan(quantity_value)
+                    then '{{ shown }}: not a number (''' || quantity_raw || ''')'
+                when quantity_value <= 0 or not isfinite(quantity_value)
+                    then '{{ shown }}: not a positive count (''' || quantity_raw || ''')'
+                when quantity_value != floor(quantity_value)
+                    then '{{ shown }}: not a whole number (''' || quantity_raw || ''')'
+            end,
+            {%- else %}
+            {%- set shown = by_canonical.unit_cost.shown %}
+            case
+                when is_unit_cost_blank then '{{ shown }}: missing'
+                when unit_cost_value is null or isnan(unit_cost_value)
+                    then '{{ shown }}: not a number (''' || unit_cost_raw || ''')'
+                when not isfinite(unit_cost_value) then '{{ shown }}: not finite (''' || unit_cost_raw || ''')'
+                when unit_cost_value < 0 then '{{ shown }}: negative (''' || unit_cost_raw || ''')'
+            end,
+            {%- endif %}
+            null
+        ) as reasons
+    from typed
+
+),
+
+final as (
+
+    select
+        source_row_number,
+        '{{ input.label | replace("'", "''") }}' as input_source,
+        {%- for column in wanted %}
+        {{ column.canonical }}_raw,
+        {%- endfor %}
+        customer_id_value as customer_id,
+        {%- if has_date %}
+        purchase_date_value as purchase_date,
+        {%- else %}
+        recency_days_value as recency_days,
+        {%- endif %}
+        amount_value as amount,
+        {%- if has_quantity %}
+        quantity_value as quantity,
+        amount_value / quantity_value as unit_cost,
+        {%- else %}
+        amount_value / nullif(unit_cost_value, 0) as quantity,
+        unit_cost_value as unit_cost,
+        {%- endif %}
+        nullif(reasons, '') as rejection_reason
+    from checked
+
+)
+
+select * from final
+{% endmacro %}
+
+
+{#-
+    customers_from_transactions(transactions)
+
+    One row per customer from the accepted purchases: recency_days (days from the customer's
+    last purchase to var reference_date, default the latest purchase date in the data),
+    frequency (purchases), monetary (sum of amount), mean_unit_cost (mean of amount /
+    quantity), first and last purchase date, and source_row_number (the first purchase row).
+-#}
+{% macro customers_from_transactions(transactions) %}
+{%- set has_date = 'purchase_date' in (transaction_input_columns() | map(attribute='canonical') | list) -%}
+{%- set reference_date = var('reference_date', none) -%}
+
+with
+
+transactions as (
+
+    select * from {{ transactions }}
+    where rejection_reason is null
+
+),
+
+{% if has_date -%}
+reference as (
+
+    select
+        {%- if reference_date %}
+        cast('{{ reference_date }}' as date) as reference_date
+        {%- else %}
+        max(purchase_date) as reference_date
+        {%- endif %}
+    from transactions
+
+),
+
+{% endif -%}
+
+per_customer as (
+
+    select
+        customer_id,
+        min(source_row_number) as source_row_number,
+        {%- if has_date %}
+        min(purchase_date) as first_purchase_date,
+        max(purchase_date) as last_purchase_date,
+        {%- else %}
+        min(recency_days) as recency_days,
+        {%- endif %}
+        count(*) as frequency,
+        sum(amount) as monetary,
+        avg(unit_cost) as mean_unit_cost
+    from transactions
+    group by customer_id
+
+),
+
+final as (
+
+    select
+        per_customer.customer_id,
+        per_customer.source_row_number,
+        {%- if has_date %}
+        cast({{ dbt.datediff('per_customer.last_purchase_date', 'reference.reference_date', 'day') }} as double)
+            as recency_days,
+        {%- else %}
+        per_customer.recency_days,
+        {%- endif %}
+        cast(per_customer.frequency as double) as frequency,
+        per_customer.monetary,
+        per_customer.mean_unit_cost
+    from per_customer
+    {%- if has_date %}
+    cross join reference
+    {%- endif %}
+
+)
+
+select * from final
+{% endmacro %}
