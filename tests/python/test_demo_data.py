@@ -4,26 +4,39 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
+from sklearn.preprocessing import StandardScaler
 
 from customer_segmentation.demo_data import (
+    BAD_TRANSACTION_KINDS,
     CHANNEL_SHARES,
+    CUSTOMER_TYPES,
     DUPLICATE_SHARE,
+    HISTORY_DAYS,
     REGION_SHARES,
+    TRANSACTIONS_END_DATE,
     _duplicate_rows,
     customer_schema,
     generate_customers,
+    generate_transactions,
+    inject_bad_rows,
+    transaction_schema,
     write_customers,
+    write_transactions,
 )
 
+REPO = Path(__file__).resolve().parents[2]
 DEMO_ROWS = 3834
 VALUE_COLUMNS = ["minutes_watched", "CLV", "region", "channel"]
 
@@ -353,3 +366,290 @@ def test_planted_segments_recovered_by_kmeans() -> None:
     scaled = (features - features.mean(axis=0)) / features.std(axis=0)  # population std
     labels = KMeans(n_clusters=8, n_init=10, random_state=0).fit_predict(scaled)
     assert adjusted_rand_score(truth, labels) >= 0.95
+
+
+# --- existing seed file ------------------------------------------------------------------------
+
+
+def test_demo_customers_seed_is_reproducible(tmp_path: Path) -> None:
+    seed_file = REPO / "seeds" / "demo_customers.csv"
+    regenerated = write_customers(tmp_path / "demo_customers.csv", DEMO_ROWS, seed=7)
+    assert regenerated.read_bytes() == seed_file.read_bytes(), (
+        "seeds/demo_customers.csv differs from the generator: run "
+        "python -m customer_segmentation.demo_data --rows 3834 --seed 7 "
+        "--out seeds/demo_customers.csv"
+    )
+
+
+# --- demo transactions (RFM) -------------------------------------------------------------------
+
+TRANSACTION_COLUMNS = ["customer_id", "purchase_date", "amount", "quantity"]
+RFM_FEATURES = ["recency_days", "frequency", "monetary", "mean_unit_cost"]
+
+
+@pytest.fixture(scope="module")
+def purchases() -> tuple[pa.Table, pa.Table]:
+    """The default demo purchases and their truth (1,200 customers, seed 11)."""
+    return generate_transactions()
+
+
+def rfm(transactions: pa.Table) -> pd.DataFrame:
+    """Per-customer RFM aggregates, indexed by customer_id (sorted).
+
+    recency_days: days from the customer's last purchase to the latest date in the data;
+    frequency: purchase lines; monetary: sum of amount; mean_unit_cost: mean of amount/quantity.
+    """
+    df = transactions.to_pandas()
+    df["purchase_date"] = pd.to_datetime(df["purchase_date"])
+    df["unit_cost"] = df["amount"] / df["quantity"]
+    by_customer = df.groupby("customer_id")
+    return pd.DataFrame(
+        {
+            "recency_days": (
+                df["purchase_date"].max() - by_customer["purchase_date"].max()
+            ).dt.days,
+            "frequency": by_customer.size(),
+            "monetary": by_customer["amount"].sum(),
+            "mean_unit_cost": by_customer["unit_cost"].mean(),
+        }
+    ).sort_index()
+
+
+def planted_ari(transactions: pa.Table, truth: pa.Table) -> float:
+    """ARI of k-means (k = 4) on the standardised RFM aggregates against the planted types."""
+    features = rfm(transactions)
+    types = truth.to_pandas().set_index("customer_id").loc[features.index, "planted_type"]
+    scaled = StandardScaler().fit_transform(features[RFM_FEATURES].to_numpy())
+    labels = KMeans(n_clusters=4, n_init=10, random_state=0).fit_predict(scaled)
+    return adjusted_rand_score(types, labels)
+
+
+def test_transactions_are_deterministic() -> None:
+    a, truth_a = generate_transactions(300, seed=5)
+    b, truth_b = generate_transactions(300, seed=5)
+    assert a.equals(b) and truth_a.equals(truth_b)
+    c, _ = generate_transactions(300, seed=6)
+    assert not a.equals(c)
+
+
+def test_transactions_shape_and_domains(purchases: tuple[pa.Table, pa.Table]) -> None:
+    transactions, truth = purchases
+    assert transactions.schema.equals(transaction_schema())
+    assert transactions.column_names == TRANSACTION_COLUMNS
+    assert 8_000 <= transactions.num_rows <= 15_000
+
+    ids = transactions.column("customer_id").to_numpy()
+    assert set(np.unique(ids)) == set(range(1, 1201)), "every customer buys at least once"
+    dates = transactions.column("purchase_date").to_numpy().astype("datetime64[D]")
+    assert dates.max() == TRANSACTIONS_END_DATE
+    assert dates.min() >= TRANSACTIONS_END_DATE - (HISTORY_DAYS - 1)
+    order = np.lexsort((ids, dates))
+    assert np.array_equal(order, np.arange(len(ids))), "sorted by purchase_date, customer_id"
+
+    amount = transactions.column("amount").to_numpy()
+    quantity = transactions.column("quantity").to_numpy()
+    assert np.all(amount > 0)
+    assert np.allclose(amount * 100, np.round(amount * 100), atol=1e-6), "2 decimals at most"
+    assert np.all(quantity >= 1)
+    assert quantity.max() > 3, "bargain hunters buy several at a time"
+
+    assert truth.column_names == ["customer_id", "planted_type"]
+    assert truth.column("customer_id").to_pylist() == list(range(1, 1201))
+    counts = pd.Series(truth.column("planted_type").to_pylist()).value_counts()
+    for kind in CUSTOMER_TYPES:
+        assert counts[kind.name] == round(1200 * kind.weight)
+
+
+def test_planted_types_look_like_their_names(purchases: tuple[pa.Table, pa.Table]) -> None:
+    transactions, truth = purchases
+    features = rfm(transactions)
+    features["type"] = truth.to_pandas().set_index("customer_id")["planted_type"]
+    median = features.groupby("type")[RFM_FEATURES].median()
+    assert median["monetary"].idxmax() == "vip"
+    assert median["frequency"].idxmax() == "vip"
+    assert median["mean_unit_cost"].idxmin() == "loyal_bargain_hunter"
+    assert median["recency_days"].idxmax() == "lapsed"
+    assert median["monetary"].idxmin() == "new_one_off"
+    new = features[features["type"] == "new_one_off"]
+    assert new["frequency"].max() <= 2
+    lapsed = features[features["type"] == "lapsed"]
+    assert lapsed["recency_days"].min() > new["recency_days"].max()
+
+
+def test_planted_types_recovered_by_kmeans(purchases: tuple[pa.Table, pa.Table]) -> None:
+    assert planted_ari(*purchases) >= 0.97
+    for seed in (0, 1, 2):
+        assert planted_ari(*generate_transactions(seed=seed)) >= 0.95
+
+
+def test_transactions_edge_sizes() -> None:
+    empty, truth = generate_transactions(0)
+    assert empty.num_rows == 0 and truth.num_rows == 0
+    assert empty.schema.equals(transaction_schema())
+    one, truth = generate_transactions(1, seed=3)
+    assert set(one.column("customer_id").to_pylist()) == {1}
+    assert truth.num_rows == 1
+    with pytest.raises(ValueError, match="customers"):
+        generate_transactions(-1)
+
+
+def test_inject_bad_rows_spoils_one_field_per_row(purchases: tuple[pa.Table, pa.Table]) -> None:
+    transactions = purchases[0].slice(0, 500)
+    bad = inject_bad_rows(transactions, with_kind=True)
+    assert bad.num_rows == 500 + len(BAD_TRANSACTION_KINDS)
+    assert bad.column_names == [*TRANSACTION_COLUMNS, "bad_row_kind"]
+    assert all(bad.schema.field(c).type == pa.string() for c in bad.column_names)
+    kinds = bad.column("bad_row_kind").to_pylist()
+    assert sorted(k for k in kinds if k) == sorted(BAD_TRANSACTION_KINDS)
+
+    rows = bad.select(TRANSACTION_COLUMNS).to_pylist()
+    good = [row for row, kind in zip(rows, kinds, strict=True) if kind is None]
+    expected_good = (
+        pa.table({c: pc.cast(transactions.column(c), pa.string()) for c in TRANSACTION_COLUMNS})
+    ).to_pylist()
+    assert good == expected_good, "good rows keep their order and values"
+
+    spoiled_field = {
+        "blank_customer_id": "customer_id",
+        "non_integer_customer_id": "customer_id",
+        "blank_amount": "amount",
+        "non_numeric_amount": "amount",
+        "negative_amount": "amount",
+        "zero_quantity": "quantity",
+        "non_integer_quantity": "quantity",
+        "unparseable_date": "purchase_date",
+        "future_date": "purchase_date",
+    }
+    latest = pc.max(transactions.column("purchase_date")).as_py()  # of the input, not the window
+    for row, kind in zip(rows, kinds, strict=True):
+        if kind is None:
+            continue
+        field = spoiled_field[kind]
+        # Some good row agrees with the bad row on every other field.
+        others = [c for c in TRANSACTION_COLUMNS if c != field]
+        assert any(all(g[c] == row[c] for c in others) for g in expected_good), kind
+        value = row[field]
+        if kind.startswith("blank"):
+            assert value == ""
+        elif kind == "non_integer_customer_id":
+            assert not value.isdigit()
+        elif kind == "non_numeric_amount":
+            with pytest.raises(ValueError):
+                float(value)
+        elif kind == "negative_amount":
+            assert float(value) < 0
+        elif kind == "zero_quantity":
+            assert int(value) == 0
+        elif kind == "non_integer_quantity":
+            assert float(value) != int(float(value))
+        elif kind == "unparseable_date":
+            with pytest.raises(ValueError):
+                date.fromisoformat(value)
+        elif kind == "future_date":
+            assert (date.fromisoformat(value) - latest).days == 30
+    positions = [i for i, k in enumerate(kinds) if k]
+    assert positions[-1] - positions[0] > 100, "bad rows are spread through the file"
+
+
+def test_inject_bad_rows_options(purchases: tuple[pa.Table, pa.Table]) -> None:
+    transactions = purchases[0].slice(0, 50)
+    some = inject_bad_rows(transactions, ["zero_quantity", "zero_quantity"], seed=4)
+    assert some.num_rows == 52 and some.column_names == TRANSACTION_COLUMNS
+    assert some.column("quantity").to_pylist().count("0") == 2
+    assert inject_bad_rows(transactions, seed=4).equals(inject_bad_rows(transactions, seed=4))
+    with pytest.raises(ValueError, match="unknown"):
+        inject_bad_rows(transactions, ["bogus"])
+    with pytest.raises(ValueError, match="at least one row"):
+        inject_bad_rows(transactions.slice(0, 0))
+
+
+def test_demo_transactions_seed_is_reproducible(tmp_path: Path) -> None:
+    seed_file = REPO / "seeds" / "demo_transactions.csv"
+    regenerated = write_transactions(tmp_path / "demo_transactions.csv")
+    assert regenerated.read_bytes() == seed_file.read_bytes(), (
+        "seeds/demo_transactions.csv differs from the generator: run "
+        "python -m customer_segmentation.demo_data transactions "
+        "--out seeds/demo_transactions.csv"
+    )
+    assert seed_file.stat().st_size < 600_000
+
+
+def test_transactions_csv_roundtrip(tmp_path: Path, purchases: tuple[pa.Table, pa.Table]) -> None:
+    path = write_transactions(tmp_path / "t.csv", truth_path=tmp_path / "truth.parquet")
+    raw = path.read_bytes()
+    assert raw.startswith(b"customer_id,purchase_date,amount,quantity\n")
+    assert b"\r" not in raw and b'"' not in raw
+    con = duckdb.connect()
+    back = con.sql(
+        f"select * from read_csv('{path.as_posix()}', header = true, columns = "
+        "{'customer_id': 'bigint', 'purchase_date': 'date', 'amount': 'double', "
+        "'quantity': 'bigint'})"
+    ).to_arrow_table()
+    transactions, truth = purchases
+    for name in TRANSACTION_COLUMNS:
+        assert back.column(name).to_pylist() == transactions.column(name).to_pylist(), name
+    assert pq.read_table(tmp_path / "truth.parquet").equals(truth)
+    text = con.sql(f"select amount from read_csv('{path.as_posix()}', all_varchar = true)")
+    assert all(len(a.partition(".")[2]) <= 2 for (a,) in text.fetchall())
+
+
+def test_cli_transactions(tmp_path: Path) -> None:
+    out, truth = tmp_path / "out" / "t.csv", tmp_path / "truth.csv"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "customer_segmentation.demo_data",
+            "transactions",
+            "--out",
+            str(out),
+            "--truth",
+            str(truth),
+            "--customers",
+            "200",
+            "--seed",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    transactions, planted = generate_transactions(200, seed=3)
+    line = result.stdout.strip()
+    assert str(out) in line and f"rows={transactions.num_rows}" in line and "seconds=" in line
+    assert out.read_bytes() == write_transactions(tmp_path / "direct.csv", 200, 3).read_bytes()
+    assert truth.read_text().splitlines()[0] == "customer_id,planted_type"
+    assert len(truth.read_text().splitlines()) == planted.num_rows + 1
+
+
+def test_cli_transactions_bad_rows_and_customers_word(tmp_path: Path) -> None:
+    module = [sys.executable, "-m", "customer_segmentation.demo_data"]
+    bad = tmp_path / "bad.csv"
+    run = subprocess.run(
+        [*module, "transactions", "--out", str(bad), "--customers", "100", "--bad-rows"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    good_rows = generate_transactions(100)[0].num_rows
+    assert len(bad.read_text().splitlines()) == 1 + good_rows + len(BAD_TRANSACTION_KINDS)
+    # The optional "customers" word runs the customers generator exactly as before.
+    with_word, without = tmp_path / "a.csv", tmp_path / "b.csv"
+    for args in (["customers", "--rows", "50", "--out", str(with_word)],
+                 ["--rows", "50", "--out", str(without)]):  # fmt: skip
+        run = subprocess.run([*module, *args], capture_output=True, text=True, timeout=60)
+        assert run.returncode == 0, run.stderr
+    assert with_word.read_bytes() == without.read_bytes()
+    bad_suffix = subprocess.run(
+        [*module, "transactions", "--out", "x.json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert bad_suffix.returncode == 2 and "format" in bad_suffix.stderr
