@@ -197,13 +197,12 @@ transactions as (
 {% if has_date -%}
 reference as (
 
-    select
-        {%- if reference_date %}
-        cast('{{ reference_date }}' as date) as reference_date
-        {%- else %}
-        max(purchase_date) as reference_date
-        {%- endif %}
+    {%- if reference_date %}
+    select cast('{{ reference_date }}' as date) as reference_date
+    {%- else %}
+    select max(purchase_date) as reference_date
     from transactions
+    {%- endif %}
 
 ),
 
