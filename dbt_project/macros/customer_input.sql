@@ -27,6 +27,10 @@
     {%- set seed = seed or demo_seed() -%}
     {%- set wanted_keys = wanted | map(attribute='key') | list -%}
 
+    {%- set spark = target.type == 'spark' -%}
+    {%- if input_path and spark -%}
+        {{ exceptions.raise_compiler_error(var_prefix ~ "_path '" ~ input_path ~ "': files are read with DuckDB; on Spark load the file into a table and set var " ~ var_prefix ~ "_relation") }}
+    {%- endif -%}
     {%- if input_path -%}
         {%- set path_sql = "'" ~ (input_path | replace("'", "''")) ~ "'" -%}
         {%- set label = var_prefix ~ '_path ' ~ path_sql -%}
@@ -41,11 +45,11 @@
     {%- elif input_relation -%}
         {%- set from_sql = input_relation -%}
         {%- set label = var_prefix ~ "_relation '" ~ input_relation ~ "'" -%}
-        {%- set row_number = 'row_number() over ()' -%}
+        {%- set row_number = scan_row_number() -%}
     {%- else -%}
         {%- set from_sql = ref(seed) | string -%}
         {%- set label = "seed '" ~ seed ~ "'" -%}
-        {%- set row_number = 'row_number() over ()' -%}
+        {%- set row_number = scan_row_number() -%}
     {%- endif -%}
 
     {%- set columns = {} -%}
@@ -59,6 +63,16 @@
             {%- if size == 0 -%}
                 {{ exceptions.raise_compiler_error(label ~ ': file is empty (0 bytes)') }}
             {%- endif -%}
+        {%- elif input_relation and spark -%}
+            {%- set parts = input_relation.split('.') -%}
+            {%- set found = adapter.get_relation(
+                database=none,
+                schema=parts[-2] if parts | length > 1 else target.schema,
+                identifier=parts[-1]
+            ) -%}
+            {%- if found is none -%}
+                {{ exceptions.raise_compiler_error(label ~ ': table or view not found') }}
+            {%- endif -%}
         {%- elif input_relation -%}
             {%- set parts = input_relation.split('.') -%}
             {%- set exists = run_query(
@@ -70,8 +84,12 @@
             {%- endif -%}
         {%- endif -%}
 
-        {%- set described = run_query('describe select * from ' ~ from_sql) -%}
-        {%- set names = described.columns[0].values() -%}
+        {%- if spark -%}
+            {%- set relation = found if input_relation else ref(seed) -%}
+            {%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
+        {%- else -%}
+            {%- set names = run_query('describe select * from ' ~ from_sql).columns[0].values() -%}
+        {%- endif -%}
         {%- for name in names -%}
             {%- set key = name | lower | trim -%}
             {%- if key in wanted_keys -%}

@@ -20,9 +20,9 @@ source as (
 
     select
         {{ input.row_number }} as source_row_number,
-        cast({{ cols.get('customer_id', 'null') }} as varchar) as customer_id_raw
+        cast({{ cols.get('customer_id', 'null') }} as {{ string_type() }}) as customer_id_raw
         {%- for key in raw_keys %},
-        cast({{ cols.get(key, 'null') }} as varchar) as {{ key }}_raw
+        cast({{ cols.get(key, 'null') }} as {{ string_type() }}) as {{ key }}_raw
         {%- endfor %}
     from {{ input.from_sql }}
 
@@ -92,7 +92,7 @@ checked as (
                 when is_{{ key }}_blank then {{ "null" if item.missing == 'zero' else "'" ~ item.column ~ ": missing'" }}
                 when {{ key }}_value is null or isnan({{ key }}_value)
                     then '{{ item.column }}: not a number (''' || {{ key }}_raw || ''')'
-                when not isfinite({{ key }}_value)
+                when not {{ is_finite(key ~ '_value') }}
                     then '{{ item.column }}: not finite (''' || {{ key }}_raw || ''')'
                 {%- if item.min is not none %}
                 when {{ key }}_value < {{ item.min }}

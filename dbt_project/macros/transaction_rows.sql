@@ -47,7 +47,7 @@ source as (
     select
         {{ input.row_number }} as source_row_number
         {%- for column in wanted %},
-        cast({{ input.columns.get(column.key, 'null') }} as varchar) as {{ column.canonical }}_raw
+        cast({{ input.columns.get(column.key, 'null') }} as {{ string_type() }}) as {{ column.canonical }}_raw
         {%- endfor %}
     from {{ input.from_sql }}
 
@@ -112,7 +112,7 @@ checked as (
                 when is_amount_blank then '{{ shown }}: missing'
                 when amount_value is null or isnan(amount_value)
                     then '{{ shown }}: not a number (''' || amount_raw || ''')'
-                when not isfinite(amount_value) then '{{ shown }}: not finite (''' || amount_raw || ''')'
+                when not {{ is_finite('amount_value') }} then '{{ shown }}: not finite (''' || amount_raw || ''')'
                 when amount_value < 0 then '{{ shown }}: negative (''' || amount_raw || ''')'
             end,
             {%- if has_quantity %}
@@ -121,7 +121,7 @@ checked as (
                 when is_quantity_blank then '{{ shown }}: missing'
                 when quantity_value is null or isnan(quantity_value)
                     then '{{ shown }}: not a number (''' || quantity_raw || ''')'
-                when quantity_value <= 0 or not isfinite(quantity_value)
+                when quantity_value <= 0 or not {{ is_finite('quantity_value') }}
                     then '{{ shown }}: not a positive count (''' || quantity_raw || ''')'
                 when quantity_value != floor(quantity_value)
                     then '{{ shown }}: not a whole number (''' || quantity_raw || ''')'
@@ -132,7 +132,7 @@ checked as (
                 when is_unit_cost_blank then '{{ shown }}: missing'
                 when unit_cost_value is null or isnan(unit_cost_value)
                     then '{{ shown }}: not a number (''' || unit_cost_raw || ''')'
-                when not isfinite(unit_cost_value) then '{{ shown }}: not finite (''' || unit_cost_raw || ''')'
+                when not {{ is_finite('unit_cost_value') }} then '{{ shown }}: not finite (''' || unit_cost_raw || ''')'
                 when unit_cost_value < 0 then '{{ shown }}: negative (''' || unit_cost_raw || ''')'
             end,
             {%- endif %}

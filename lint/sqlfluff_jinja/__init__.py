@@ -1,4 +1,5 @@
-"""Jinja context for sqlfluff: `var()` answers from dbt_project.yml as dbt would.
+"""Jinja context for sqlfluff: `var()` answers from dbt_project.yml as dbt would, and `target`
+is the DuckDB target.
 
 sqlfluff's own dbt emulation returns a placeholder for every var, but the models generate
 their columns from the feature set in the `feature_sets` var, so the linter needs the real
@@ -9,11 +10,15 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import yaml
 
 PROJECT = Path(__file__).resolve().parents[2] / "dbt_project.yml"
+
+#: The models are linted as DuckDB SQL (macros in cross_db.sql branch on target.type).
+target = SimpleNamespace(type="duckdb", name="dev", schema="main")
 
 
 @cache

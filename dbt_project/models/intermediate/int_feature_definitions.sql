@@ -67,7 +67,7 @@ features as (
     {%- else -%}
     select
         cast(null as integer) as feature_position,
-        cast(null as varchar) as feature_name
+        cast(null as {{ string_type() }}) as feature_name
     where false
     {%- endfor %}
 

@@ -1,4 +1,8 @@
-{{ config(materialized='incremental', unique_key=['run_id', 'segment_id']) }}
+{#- Spark tables are parquet here (no merge): blocks are appended, each build adds a new run_id. -#}
+{{ config(
+    materialized='incremental',
+    unique_key=none if target.type == 'spark' else ['run_id', 'segment_id'],
+) }}
 
 {#- The label map of every run: which segment id each segment got, the previous run's id it
     continues and how far its centroid moved. Incremental: one block of k rows per build. -#}

@@ -1,4 +1,9 @@
-{{ config(materialized='incremental', unique_key='run_id', on_schema_change='append_new_columns') }}
+{#- Spark tables are parquet here (no merge): runs are appended, each build adds a new run_id. -#}
+{{ config(
+    materialized='incremental',
+    unique_key=none if target.type == 'spark' else 'run_id',
+    on_schema_change='append_new_columns',
+) }}
 
 {#- One row per dbt build: what went in, the settings, the fit's quality and the versions.
     Incremental, so the table is the audit log of every run in this database. Input rows are
@@ -72,7 +77,7 @@ customer_counts as (
 features as (
 
     select
-        string_agg(feature_name, ', ' order by feature_position) as feature_names,
+        {{ ordered_string_agg('feature_name', ', ', 'feature_position') }} as feature_names,
         count(*) as count_features,
         count(*) filter (where is_constant) as count_constant_features
     from scaler

@@ -23,7 +23,7 @@ final as (
     select
         *,
         'fitted customers (stg_customers)' as input_source,
-        cast(null as varchar) as rejection_reason
+        cast(null as {{ string_type() }}) as rejection_reason
     from customers
 
 )

@@ -1,0 +1,47 @@
+{#-
+    The few SQL spellings that differ between DuckDB and Spark SQL (see ../shared/SPARK.md),
+    one macro each, so every model is written once. Branches on target.type: 'spark' gets
+    Spark SQL, everything else the DuckDB spelling.
+-#}
+
+{#- The text type for casts: varchar (DuckDB) or string (Spark). -#}
+{% macro string_type() -%}
+    {{ 'string' if target.type == 'spark' else 'varchar' }}
+{%- endmacro %}
+
+
+{#- True when a double is neither NaN nor +-infinity: isfinite() is DuckDB-only. -#}
+{% macro is_finite(expression) -%}
+    {%- if target.type == 'spark' -%}
+    (not isnan({{ expression }}) and abs({{ expression }}) != double('infinity'))
+    {%- else -%}
+    isfinite({{ expression }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- A 1-based row number in scan order. Spark requires an ordered window; its file scan order is
+    monotonically_increasing_id(). -#}
+{% macro scan_row_number() -%}
+    {%- if target.type == 'spark' -%}
+    row_number() over (order by monotonically_increasing_id())
+    {%- else -%}
+    row_number() over ()
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- string_agg(value, delimiter order by order_by): an ordered text aggregate. -#}
+{% macro ordered_string_agg(value, delimiter, order_by) -%}
+    {%- if target.type == 'spark' -%}
+    array_join(
+        transform(
+            array_sort(collect_list(named_struct('k', {{ order_by }}, 'v', {{ value }}))),
+            item -> item.v
+        ),
+        '{{ delimiter }}'
+    )
+    {%- else -%}
+    string_agg({{ value }}, '{{ delimiter }}' order by {{ order_by }})
+    {%- endif -%}
+{%- endmacro %}
