@@ -35,7 +35,24 @@ MARTS = (
     "scored_customers",
     "segmentation_runs",
     "segment_id_history",
+    "feature_definitions",
+    "category_effect_tests",
+    "category_association_tests",
+    "category_association_cells",
 )
+#: Transaction input (preset rfm) quarantines purchases, not customers: this mart stands in for
+#: rejected_customer_rows there.
+REJECTED_ROWS = {"rejected_customer_rows": "rejected_transaction_rows"}
+
+
+def marts_to_publish(present: set[str]) -> list[str]:
+    """:data:`MARTS`, with the rejected-rows mart of the build's input kind."""
+    return [
+        REJECTED_ROWS[mart] if mart in REJECTED_ROWS and REJECTED_ROWS[mart] in present else mart
+        for mart in MARTS
+    ]
+
+
 SERVING_FILE = "customer_segmentation.duckdb"
 
 
@@ -79,7 +96,8 @@ def publish(
                 "select table_name from information_schema.tables where table_schema = 'marts'"
             ).fetchall()
         }
-        missing = [mart for mart in MARTS if mart not in present]
+        marts = marts_to_publish(present)
+        missing = [mart for mart in marts if mart not in present]
         if missing:
             raise PublishError(f"{database}: marts missing ({', '.join(missing)}); run dbt build")
         run_id = build.execute(
@@ -90,7 +108,7 @@ def publish(
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         rows = {}
-        for mart in MARTS:
+        for mart in marts:
             target = staging / f"{mart}.parquet"
             build.execute(
                 f"copy (select *, {_sql_string(run_id)} as published_run_id from marts.{mart}) "
@@ -105,7 +123,7 @@ def publish(
     temporary.unlink(missing_ok=True)
     with duckdb.connect(str(temporary)) as serving:
         serving.execute("create schema marts")
-        for mart in MARTS:
+        for mart in marts:
             path = _sql_string(str(run_folder / f"{mart}.parquet"))
             serving.execute(f"create view marts.{mart} as select * from read_parquet({path})")
         serving.execute("checkpoint")
