@@ -1,12 +1,11 @@
 """Per cell of every categorical pair: observed, expected counts and standardised residuals."""
 
-from customer_segmentation.features import FeatureSet
-from customer_segmentation.pipeline import category_association_cells_table
+from customer_segmentation.engines import category_association_cells
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    features = FeatureSet.from_arrow(dbt.ref("int_feature_definitions").to_arrow_table())
-    customers = dbt.ref("customer_segments").to_arrow_table()
+    definitions = dbt.ref("int_feature_definitions")
+    customers = dbt.ref("customer_segments")
 
-    return category_association_cells_table(customers, features)
+    return category_association_cells(definitions, customers)

@@ -1,11 +1,11 @@
 """Each customer's nearest centroid, its distance, the runner-up and the margin."""
 
-from customer_segmentation.pipeline import assignments_table
+from customer_segmentation.engines import customer_assignments
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    z = dbt.ref("ml_customer_features_z").order("fit_row").to_arrow_table()
-    fit = dbt.ref("ml_kmeans_fit").to_arrow_table()
+    z = dbt.ref("ml_customer_features_z")
+    fit = dbt.ref("ml_kmeans_fit")
 
-    return assignments_table(z, fit)
+    return customer_assignments(z, fit)

@@ -1,6 +1,6 @@
 """k-means at every k of the range: WCSS, silhouette, CH, DB; which k the rule chooses."""
 
-from customer_segmentation.pipeline import k_diagnostics_table
+from customer_segmentation.engines import k_diagnostics
 from customer_segmentation.settings import SegmentationSettings
 
 
@@ -19,7 +19,6 @@ def model(dbt, session):
         "diagnostics_max_rows": dbt.config.get("diagnostics_max_rows"),
     }
     input_label = dbt.config.get("input_label")
-    z = dbt.ref("ml_customer_features_z").order("fit_row").to_arrow_table()
+    z = dbt.ref("ml_customer_features_z")
 
-    settings = SegmentationSettings.from_config(config.get)
-    return k_diagnostics_table(z, settings, source=input_label)
+    return k_diagnostics(z, SegmentationSettings.from_config(config.get), input_label)

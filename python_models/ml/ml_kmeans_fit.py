@@ -1,9 +1,7 @@
 """The final k-means fit: one row per segment x feature (centroids, names, fit facts)."""
 
-from customer_segmentation.features import FeatureSet
-from customer_segmentation.pipeline import kmeans_fit_table, resolve_warm_start
+from customer_segmentation.engines import kmeans_fit
 from customer_segmentation.settings import SegmentationSettings
-from customer_segmentation.warehouse import existing_table
 
 
 def model(dbt, session):
@@ -16,20 +14,19 @@ def model(dbt, session):
     }
     warm_start = dbt.config.get("warm_start")
     warm_start_units = dbt.config.get("warm_start_units")
-    z = dbt.ref("ml_customer_features_z").order("fit_row").to_arrow_table()
-    scaler = dbt.ref("ml_feature_scaler").to_arrow_table()
-    diagnostics = dbt.ref("ml_k_diagnostics").to_arrow_table()
-    features = FeatureSet.from_arrow(dbt.ref("int_feature_definitions").to_arrow_table())
+    z = dbt.ref("ml_customer_features_z")
+    scaler = dbt.ref("ml_feature_scaler")
+    diagnostics = dbt.ref("ml_k_diagnostics")
+    definitions = dbt.ref("int_feature_definitions")
 
-    this = dbt.this
-    previous = existing_table(session, this.database, this.schema, this.identifier)
-    settings = SegmentationSettings.from_config(config.get)
-    return kmeans_fit_table(
+    return kmeans_fit(
         z,
         scaler,
         diagnostics,
-        settings,
-        features,
-        previous=previous,
-        warm_start=resolve_warm_start(warm_start, warm_start_units, scaler, previous, features),
+        definitions,
+        SegmentationSettings.from_config(config.get),
+        session=session,
+        this=dbt.this,
+        warm_start=warm_start,
+        warm_start_units=warm_start_units,
     )

@@ -1,6 +1,6 @@
 """Leaves of the Ward tree: every customer (exact Ward) or k-means micro-clusters (two-stage)."""
 
-from customer_segmentation.pipeline import ward_leaves_table
+from customer_segmentation.engines import ward_leaves
 from customer_segmentation.settings import SegmentationSettings
 
 
@@ -10,7 +10,6 @@ def model(dbt, session):
         "random_state": dbt.config.get("random_state"),
         "ward_max_rows": dbt.config.get("ward_max_rows"),
     }
-    z = dbt.ref("ml_customer_features_z").order("fit_row").to_arrow_table()
+    z = dbt.ref("ml_customer_features_z")
 
-    settings = SegmentationSettings.from_config(config.get)
-    return ward_leaves_table(z, settings)
+    return ward_leaves(z, SegmentationSettings.from_config(config.get))

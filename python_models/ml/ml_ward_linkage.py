@@ -1,11 +1,11 @@
 """Ward linkage over the leaves: one row per merge (a dendrogram as a table)."""
 
-from customer_segmentation.pipeline import ward_linkage_table
+from customer_segmentation.engines import ward_linkage
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    z = dbt.ref("ml_customer_features_z").order("fit_row").to_arrow_table()
-    leaves = dbt.ref("ml_ward_leaves").order("fit_row").to_arrow_table()
+    z = dbt.ref("ml_customer_features_z")
+    leaves = dbt.ref("ml_ward_leaves")
 
-    return ward_linkage_table(z, leaves)
+    return ward_linkage(z, leaves)
