@@ -1,8 +1,8 @@
 """Versions of Python and every library that can change a fit, one row per component."""
 
-from customer_segmentation.environment import environment_table
+from customer_segmentation.engines import environment
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    return environment_table()
+    return environment(session)

@@ -141,3 +141,14 @@ def category_associations(definitions: Any, customers: Any) -> Any:
 def category_association_cells(definitions: Any, customers: Any) -> Any:
     table = pipeline.category_association_cells_table(_arrow(customers), _features(definitions))
     return _small_result(customers, table)
+
+
+def environment(session: Any) -> Any:
+    """ml_environment: library versions, as the session's table type (Arrow for DuckDB, a
+    Spark DataFrame when ``session`` is a SparkSession)."""
+    from customer_segmentation.environment import environment_table
+
+    table = environment_table()
+    if type(session).__module__.startswith("pyspark"):
+        return _spark().to_spark(session, table)
+    return table

@@ -19,16 +19,27 @@ segment_names as (
 ),
 
 {% for item in spec.categorical -%}
+{{ item.name }}_sizes as (
+
+    select
+        segment_id,
+        {{ item.code_column }},
+        {{ item.name }}_name,
+        count(*) as count_customers
+    from customer_segments
+    group by segment_id, {{ item.code_column }}, {{ item.name }}_name
+
+),
+
 {{ item.name }}_counts as (
 
     select
         segment_id,
         {{ item.name }}_name,
-        count(*) as count_customers
-    from customer_segments
-    group by segment_id, {{ item.code_column }}, {{ item.name }}_name
+        count_customers
+    from {{ item.name }}_sizes
     qualify row_number() over (
-        partition by segment_id order by count(*) desc, {{ item.code_column }}
+        partition by segment_id order by count_customers desc, {{ item.code_column }}
     ) = 1
 
 ),
