@@ -113,11 +113,34 @@ def k_diagnostics_table(
         silhouette_sample_size=settings.silhouette_sample_size,
         progress=report,
     )
+    return diagnostics_table(
+        diagnostics,
+        settings,
+        n_init=n_init,
+        silhouette_sample=sample,
+        diagnostics_sample=None if rows is None else len(rows),
+        report=report,
+    )
+
+
+def diagnostics_table(
+    diagnostics: list,
+    settings: SegmentationSettings,
+    *,
+    n_init: int,
+    silhouette_sample: int | None,
+    diagnostics_sample: int | None,
+    report=None,
+) -> pa.Table:
+    """The ml_k_diagnostics table from one :class:`~.clustering.KDiagnostic` per k, with the k
+    the settings' rule chooses (:func:`clustering.choose_k`), the best-silhouette k and the
+    elbow flagged. Both engines build their table here."""
     chosen, reason = choose_k(diagnostics, settings.k_rule, settings.k)
     scored = [d for d in diagnostics if d.silhouette is not None]
     best_silhouette = max(scored, key=lambda d: (d.silhouette, -d.k)).k if scored else None
     elbow = elbow_k([d.k for d in diagnostics], [d.wcss for d in diagnostics])
-    report(f"chosen k = {chosen} ({reason})")
+    if report is not None:
+        report(f"chosen k = {chosen} ({reason})")
     count = len(diagnostics)
     return pa.table(
         {
@@ -129,10 +152,8 @@ def k_diagnostics_table(
             "n_iter": pa.array([d.n_iter for d in diagnostics], pa.int32()),
             "converged": pa.array([d.converged for d in diagnostics], pa.bool_()),
             "best_from": pa.array([d.best_from for d in diagnostics], pa.string()),
-            "silhouette_sample_size": pa.array([sample] * count, pa.int64()),
-            "diagnostics_sample_size": pa.array(
-                [None if rows is None else len(rows)] * count, pa.int64()
-            ),
+            "silhouette_sample_size": pa.array([silhouette_sample] * count, pa.int64()),
+            "diagnostics_sample_size": pa.array([diagnostics_sample] * count, pa.int64()),
             "is_best_silhouette": pa.array([d.k == best_silhouette for d in diagnostics]),
             "is_elbow": pa.array([d.k == elbow for d in diagnostics]),
             "is_chosen": pa.array([d.k == chosen for d in diagnostics]),
