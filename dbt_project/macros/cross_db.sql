@@ -45,3 +45,16 @@
     string_agg({{ value }}, '{{ delimiter }}' order by {{ order_by }})
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- Sum and mean of a double that do not depend on the order rows are added in: both engines
+    add doubles in parallel, so a plain sum can differ in its last bits between two builds of
+    the same data. Summing as decimal(38, 10) is exact (values are rounded to 1e-10 first). -#}
+{% macro exact_sum(expression) -%}
+    cast(sum(cast({{ expression }} as decimal(38, 10))) as double)
+{%- endmacro %}
+
+
+{% macro exact_avg(expression) -%}
+    cast(avg(cast({{ expression }} as decimal(38, 10))) as double)
+{%- endmacro %}

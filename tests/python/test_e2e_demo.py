@@ -5,7 +5,13 @@ from conftest import assert_ok, build
 
 pytestmark = pytest.mark.e2e
 
-MARTS = ["customer_segments", "segment_profiles", "rejected_customer_rows"]
+MARTS = [
+    "customer_segments",
+    "segment_profiles",
+    "rejected_customer_rows",
+    "customer_value_summary",
+    "category_effect_tests",
+]
 
 
 def test_every_demo_row_is_segmented(demo_build):

@@ -24,8 +24,8 @@ grouped as (
         grouping({{ dimension.columns[0] }}) as is_all_{{ dimension.name }},
         {%- endfor %}
         {%- for item in measures %}
-        sum({{ item.name }}) as total_{{ item.name }},
-        avg({{ item.name }}) as avg_{{ item.name }},
+        {{ exact_sum(item.name) }} as total_{{ item.name }},
+        {{ exact_avg(item.name) }} as avg_{{ item.name }},
         median({{ item.name }}) as median_{{ item.name }},
         {%- endfor %}
         count(*) as count_customers

@@ -53,16 +53,16 @@ segment_totals as (
         count(*) as count_customers,
         {%- for item in measures %}
         {%- if item.summable %}
-        sum({{ item.name }}) as total_{{ item.name }},
+        {{ exact_sum(item.name) }} as total_{{ item.name }},
         {%- endif %}
-        avg({{ item.name }}) as avg_{{ item.name }},
+        {{ exact_avg(item.name) }} as avg_{{ item.name }},
         median({{ item.name }}) as median_{{ item.name }},
         {%- endfor %}
         {%- for item in spec.measures if item.missing_flag %}
         cast(count_if({{ item.missing_flag }}) as bigint)
             as count_{{ item.missing_flag | replace('_was_missing', '_missing') }},
         {%- endfor %}
-        avg(distance_to_centroid) as avg_distance_to_centroid
+        {{ exact_avg('distance_to_centroid') }} as avg_distance_to_centroid
     from customer_segments
     group by segment_id
 
@@ -80,7 +80,7 @@ final as (
         {%- if item.summable %}
         segment_totals.total_{{ item.name }},
         segment_totals.total_{{ item.name }}
-        / sum(segment_totals.total_{{ item.name }}) over ()
+        / cast(sum(cast(segment_totals.total_{{ item.name }} as decimal(38, 10))) over () as double)
             as share_of_{{ item.name }},
         {%- endif %}
         segment_totals.avg_{{ item.name }},
