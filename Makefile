@@ -12,16 +12,18 @@ export DBT_PROFILES_DIR := $(CURDIR)
 # Models, singular tests and analyses; generic tests are Jinja macros and are not linted.
 SQL_LINTED := dbt_project/models $(wildcard tests/*.sql) $(wildcard analysis/*.sql)
 
-.PHONY: help env demo build publish report bench test lint format unit e2e docs clean
+.PHONY: help env demo demo-rfm build publish report bench test lint format unit e2e docs clean test-spark
 
 help:
 	@echo "make demo   build everything on the demo data and print the segment summary"
+	@echo "make demo-rfm  the rfm preset on the demo purchases (customer_segmentation_rfm.duckdb)"
 	@echo "make test   ruff + sqlfluff + pytest (unit tests and real dbt builds)"
 	@echo "make build  dbt build with ARGS, e.g. make build ARGS=\"--vars '{input_path: my.csv}'\""
 	@echo "make report write reports/segmentation_report.html from the built tables"
 	@echo "make bench  measured timings and sizes (bench/results.md)"
 	@echo "make docs   dbt docs generate"
 	@echo "make clean  remove the database, dbt target/ and logs/"
+	@echo "make test-spark  Spark engine tests on local Spark (installs the spark extra; needs Java 17)"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +40,13 @@ build: $(STAMP)
 demo: $(STAMP)
 	$(DBT) build
 	$(BIN)/customer-segmentation publish
+	@echo
+	$(BIN)/customer-segmentation summary
+
+# The rfm preset on the demo purchases (seeds/demo_transactions.csv), in its own database.
+demo-rfm: export CUSTOMER_SEGMENTATION_DB = customer_segmentation_rfm.duckdb
+demo-rfm: $(STAMP)
+	$(DBT) build --vars '{preset: rfm}'
 	@echo
 	$(BIN)/customer-segmentation summary
 
@@ -73,4 +82,15 @@ docs: $(STAMP)
 	$(DBT) docs generate
 
 clean:
-	rm -rf target logs serving reports customer_segmentation.duckdb customer_segmentation.duckdb.wal
+	rm -rf target logs serving reports spark-warehouse customer_segmentation.duckdb customer_segmentation.duckdb.wal customer_segmentation_rfm.duckdb
+
+# The Spark engine and its local test harness: `.[dev,spark]` (dbt-spark, pyspark) into the same
+# .venv, then tests/spark on a local[2] SparkSession. Not part of `make test` (testpaths).
+SPARK_STAMP := $(VENV)/.installed-spark
+
+$(SPARK_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
+	@touch $(SPARK_STAMP)
+
+test-spark: $(SPARK_STAMP)
+	$(BIN)/pytest -m spark tests/spark

@@ -1,0 +1,170 @@
+"""The whole dbt project on local Spark (`--target spark`, Python models through the local
+harness), compared with the same build on DuckDB.
+
+The SQL layers (staging with quarantine, features, summaries, SQL scoring) are the same model
+files on both engines; the fit is Spark MLlib on one and scikit-learn on the other, so rows
+and standardisation must match exactly while segments need not (the demo data has no planted
+truth; agreement on planted data is tested in test_engine_agreement.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from spark_support import FIGURES, REPO, TIMINGS, require_spark
+
+pytestmark = pytest.mark.spark
+
+VARS = {"n_init": 10, "k_max": 8}
+
+
+def _run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        command, cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True, timeout=1800
+    )
+
+
+@pytest.fixture(scope="module")
+def spark_warehouse(tmp_path_factory) -> Path:
+    """`dbt build --target spark` of the whole project on the demo seeds; its warehouse dir."""
+    require_spark()
+    scratch = tmp_path_factory.mktemp("dbt_spark")
+    started = time.perf_counter()
+    done = _run(
+        [sys.executable, "-m", "customer_segmentation.spark.local", "build"]
+        + ["--vars", json.dumps(VARS)]
+        + ["--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")],
+        {
+            "CUSTOMER_SEGMENTATION_SPARK_DIR": str(scratch),
+            "DBT_PROFILES_DIR": str(REPO),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        },
+    )
+    TIMINGS["dbt build --target spark, whole project (JVM start included)"] = (
+        time.perf_counter() - started
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]
+    assert "ERROR=0" in done.stdout and "PASS=" in done.stdout
+    return scratch / "warehouse"
+
+
+@pytest.fixture(scope="module")
+def duckdb_database(tmp_path_factory) -> Path:
+    scratch = tmp_path_factory.mktemp("dbt_duckdb")
+    database = scratch / "warehouse.duckdb"
+    done = _run(
+        [str(Path(sys.executable).parent / "dbt"), "build", "--vars", json.dumps(VARS)]
+        + ["--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")],
+        {
+            "CUSTOMER_SEGMENTATION_DB": str(database),
+            "DBT_PROFILES_DIR": str(REPO),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        },
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]
+    return database
+
+
+def spark_table(warehouse: Path, schema: str, table: str) -> pa.Table:
+    """A table dbt-spark wrote (parquet files under <warehouse>/<schema>.db/<table>)."""
+    return pq.read_table(warehouse / f"{schema}.db" / table)
+
+
+def duckdb_table(database: Path, schema: str, table: str) -> pa.Table:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.table(f"{schema}.{table}").to_arrow_table()
+
+
+def _sorted(table: pa.Table, key: str) -> pa.Table:
+    return table.sort_by(key)
+
+
+def test_staging_rows_and_quarantine_are_identical(spark_warehouse, duckdb_database):
+    columns = [
+        "source_row_number", "customer_id", "minutes_watched", "minutes_was_missing",
+        "customer_lifetime_value", "region_code", "channel_code", "rejection_reason",
+    ]  # fmt: skip
+    on_spark = _sorted(spark_table(spark_warehouse, "staging", "stg_customer_input"), "customer_id")
+    on_duckdb = _sorted(
+        duckdb_table(duckdb_database, "staging", "stg_customer_input"), "customer_id"
+    )
+    assert on_spark.num_rows == on_duckdb.num_rows == 3834
+    for name in columns:
+        left = on_spark[name].to_pylist()
+        right = on_duckdb[name].to_pylist()
+        assert left == right, name
+
+
+def test_standardisation_is_the_same_on_both_engines(spark_warehouse, duckdb_database):
+    on_spark = spark_table(spark_warehouse, "ml", "ml_feature_scaler").sort_by("feature_position")
+    on_duckdb = duckdb_table(duckdb_database, "ml", "ml_feature_scaler").sort_by("feature_position")
+    assert on_spark["feature_name"].to_pylist() == on_duckdb["feature_name"].to_pylist()
+    for name in ("mean", "std"):
+        np.testing.assert_allclose(on_spark[name].to_numpy(), on_duckdb[name].to_numpy(), rtol=1e-9)
+
+
+def test_sql_scoring_on_spark_agrees_with_the_spark_fit(spark_warehouse):
+    segments = spark_table(spark_warehouse, "marts", "customer_segments")
+    scored = spark_table(spark_warehouse, "marts", "scored_customers")
+    fitted = dict(
+        zip(segments["customer_id"].to_pylist(), segments["segment_id"].to_pylist(), strict=True)
+    )
+    pairs = zip(scored["customer_id"].to_pylist(), scored["segment_id"].to_pylist(), strict=True)
+    disagreements = sum(fitted[c] != s for c, s in pairs)
+    FIGURES["Spark: SQL scoring vs Spark fit, customers disagreeing"] = disagreements
+    assert scored.num_rows == segments.num_rows == 3834
+    assert disagreements == 0
+
+
+def test_marts_have_the_same_shape_on_both_engines(spark_warehouse, duckdb_database):
+    tables = (
+        "customer_segments",
+        "segment_profiles",
+        "customer_value_summary",
+        "segment_centroids",
+        "segment_k_diagnostics",
+        "category_effect_tests",
+    )
+    for table in tables:
+        on_spark = spark_table(spark_warehouse, "marts", table)
+        on_duckdb = duckdb_table(duckdb_database, "marts", table)
+        assert set(on_spark.column_names) == set(on_duckdb.column_names), table
+        if table != "customer_value_summary":  # its segment rows depend on the fit
+            assert on_spark.num_rows == on_duckdb.num_rows, table
+    # Summary rows that do not involve segments come from the SQL layers alone: identical.
+    summaries = []
+    for summary in (
+        spark_table(spark_warehouse, "marts", "customer_value_summary"),
+        duckdb_table(duckdb_database, "marts", "customer_value_summary"),
+    ):
+        rows = [r for r in summary.to_pylist() if not r["grouping_level"].startswith("segment")]
+        key = [(r["grouping_level"], r["region_code"], r["channel_code"]) for r in rows]
+        summaries.append(dict(zip(key, rows, strict=True)))
+    assert summaries[0].keys() == summaries[1].keys()
+    for key, row in summaries[0].items():
+        other = summaries[1][key]
+        assert row["count_customers"] == other["count_customers"], key
+        assert row["total_customer_lifetime_value"] == pytest.approx(
+            other["total_customer_lifetime_value"], rel=1e-9
+        ), key
+    # The effect tests depend only on the SQL layers: identical statistics.
+    effects = [
+        t.sort_by([("categorical_feature", "ascending"), ("numeric_feature", "ascending")])
+        for t in (
+            spark_table(spark_warehouse, "marts", "category_effect_tests"),
+            duckdb_table(duckdb_database, "marts", "category_effect_tests"),
+        )
+    ]
+    np.testing.assert_allclose(
+        effects[0]["statistic"].to_numpy(), effects[1]["statistic"].to_numpy(), rtol=1e-9
+    )

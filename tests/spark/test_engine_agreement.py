@@ -1,0 +1,224 @@
+"""The Spark engine against the scikit-learn path on well-separated planted customers."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from sklearn.metrics import adjusted_rand_score
+from spark_support import FIGURES, ORDER, by_key, canonical, customer_features, feature_names
+
+from customer_segmentation import pipeline
+from customer_segmentation.clustering import elbow_k
+from customer_segmentation.features import to_matrix
+from customer_segmentation.scaling import FittedScaler
+from customer_segmentation.settings import SegmentationSettings
+
+pytestmark = pytest.mark.spark
+
+
+def test_scaler_matches_numpy(planted):
+    spark_scaler = planted.spark_scaler.toArrow()
+    assert spark_scaler.column_names == planted.scaler.column_names
+    assert spark_scaler["feature_name"].to_pylist() == planted.names
+    for column in ("mean", "std", "scale"):
+        np.testing.assert_allclose(
+            spark_scaler[column].to_numpy(), planted.scaler[column].to_numpy(), rtol=1e-12
+        )
+    for column in ("is_constant", "handling", "n_samples", "feature_position"):
+        assert spark_scaler[column].to_pylist() == planted.scaler[column].to_pylist()
+
+
+def test_standardisation_matches_numpy_to_1e_9(planted):
+    spark_z = planted.spark_z.toArrow().sort_by("fit_row")
+    assert spark_z.column_names == planted.z.column_names
+    # Same canonical order: fit_row numbers the same customer on both engines.
+    assert spark_z["customer_id"].to_pylist() == planted.z["customer_id"].to_pylist()
+    assert spark_z["fit_row"].to_pylist() == list(range(planted.z.num_rows))
+    worst = max(
+        float(np.abs(spark_z[c].to_numpy() - planted.z[c].to_numpy()).max())
+        for c in planted.z.column_names
+        if c.endswith("_z")
+    )
+    FIGURES["max |z difference|, Spark vs numpy standardisation"] = worst
+    assert worst <= 1e-9
+
+
+def test_same_scaler_gives_bit_identical_z(spark, planted):
+    from customer_segmentation.spark import engine
+
+    z = engine.standardise_customers(planted.spark_features, planted.scaler, ORDER).toArrow()
+    z = z.sort_by("fit_row")
+    for column in planted.z.column_names:
+        assert z[column].to_pylist() == planted.z[column].to_pylist(), column
+
+
+def test_constant_column_gets_scale_one(spark):
+    from customer_segmentation.spark import engine
+
+    table = pa.table(
+        {
+            "customer_id": pa.array([3, 1, 2], pa.int64()),
+            "x": pa.array([1.0, 4.0, 2.5]),
+            "flat": pa.array([7.0, 7.0, 7.0]),
+        }
+    )
+    expected = FittedScaler.fit(to_matrix(table, ["x", "flat"]), ["x", "flat"]).to_arrow()
+    scaler = engine.feature_scaler_table(spark.createDataFrame(table), ["x", "flat"]).toArrow()
+    assert scaler["is_constant"].to_pylist() == [False, True]
+    assert scaler["scale"].to_pylist()[1] == 1.0
+    assert scaler["handling"].to_pylist() == expected["handling"].to_pylist()
+    z = engine.standardise_customers(spark.createDataFrame(table), scaler, "x, customer_id")
+    z = z.toArrow().sort_by("fit_row")
+    assert z["customer_id"].to_pylist() == [3, 2, 1]
+    assert z["flat_z"].to_pylist() == [0.0, 0.0, 0.0]
+
+
+def test_fit_row_ignores_input_order_and_partitions(spark, planted):
+    from customer_segmentation.spark import engine
+
+    shuffled = planted.features.drop_columns(["planted_segment"]).take(
+        np.random.default_rng(1).permutation(planted.features.num_rows)
+    )
+    frame = spark.createDataFrame(shuffled).repartition(3)
+    numbered = engine.with_fit_row(frame, ORDER).select("fit_row", "customer_id").toArrow()
+    numbered = numbered.sort_by("fit_row")
+    assert numbered["fit_row"].to_pylist() == list(range(planted.features.num_rows))
+    expected = canonical(planted.features)["customer_id"].to_pylist()
+    assert numbered["customer_id"].to_pylist() == expected
+
+
+def test_k_diagnostics_table_has_the_pipeline_columns_and_choice(planted):
+    spark_diagnostics = planted.spark_diagnostics.toArrow()
+    assert spark_diagnostics.column_names == planted.diagnostics.column_names
+    assert spark_diagnostics["k"].to_pylist() == [7, 8, 9]
+    assert spark_diagnostics["is_chosen"].to_pylist() == [False, True, False]
+    assert spark_diagnostics["silhouette_sample_size"].to_pylist() == [None] * 3
+    assert spark_diagnostics["n_init"].to_pylist() == [1] * 3
+    # The elbow flag is clustering.elbow_k on the table's own WCSS curve.
+    wcss = spark_diagnostics["wcss"].to_pylist()
+    elbow = elbow_k([7, 8, 9], wcss)
+    assert spark_diagnostics["is_elbow"].to_pylist() == [k == elbow for k in (7, 8, 9)]
+
+
+def test_k_diagnostics_agree_at_the_planted_k(planted):
+    spark_row = planted.spark_diagnostics.toArrow().to_pylist()[1]
+    numpy_row = planted.diagnostics.to_pylist()[1]
+    assert spark_row["k"] == numpy_row["k"] == 8
+    relative = abs(spark_row["wcss"] - numpy_row["wcss"]) / numpy_row["wcss"]
+    FIGURES["k diagnostics WCSS relative difference at k = 8"] = relative
+    assert relative < 1e-9
+    # Calinski-Harabasz and Davies-Bouldin are scikit-learn's formulas from per-cluster sums.
+    for column in ("calinski_harabasz", "davies_bouldin"):
+        assert spark_row[column] == pytest.approx(numpy_row[column], rel=1e-9), column
+    # Silhouette differs by definition: squared Euclidean (Spark) vs Euclidean (scikit-learn).
+    FIGURES["silhouette at k = 8, scikit-learn (Euclidean)"] = numpy_row["silhouette"]
+    FIGURES["silhouette at k = 8, Spark (squared Euclidean)"] = spark_row["silhouette"]
+    assert 0.9 < numpy_row["silhouette"] <= spark_row["silhouette"] <= 1.0
+
+
+def test_final_fit_matches_scikit_learn(planted):
+    spark_fit = planted.spark_fit.toArrow()
+    assert spark_fit.column_names == planted.fit.column_names
+    for column in ("segment_id", "segment_name", "feature_name", "count_customers", "k"):
+        assert spark_fit[column].to_pylist() == planted.fit[column].to_pylist(), column
+    spark_wcss, numpy_wcss = spark_fit["wcss"][0].as_py(), planted.fit["wcss"][0].as_py()
+    relative = abs(spark_wcss - numpy_wcss) / numpy_wcss
+    FIGURES["final fit WCSS relative difference"] = relative
+    assert relative < 1e-9
+    difference = np.abs(
+        pipeline.centroid_matrix(spark_fit) - pipeline.centroid_matrix(planted.fit)
+    ).max()
+    FIGURES["final fit max |centroid difference| (z units)"] = float(difference)
+    assert difference < 1e-9
+    np.testing.assert_allclose(
+        spark_fit["centroid_original"].to_numpy(),
+        planted.fit["centroid_original"].to_numpy(),
+        rtol=1e-9,
+        atol=1e-9,
+    )
+    assert spark_fit["silhouette_sample_size"].to_pylist() == [None] * spark_fit.num_rows
+    assert "then Lloyd on all rows" in spark_fit["init_method"][0].as_py()
+
+
+def test_assignments_agree_ari_one(planted):
+    spark_assignments = planted.spark_assignments.toArrow()
+    assert spark_assignments.column_names == planted.assignments.column_names
+    keys = planted.assignments["customer_id"].to_pylist()
+    spark_segments = by_key(spark_assignments, "segment_id", keys)
+    numpy_segments = np.array(planted.assignments["segment_id"].to_pylist(), dtype=object)
+    ari = adjusted_rand_score(numpy_segments.tolist(), spark_segments.tolist())
+    FIGURES["ARI Spark vs scikit-learn segments"] = ari
+    assert ari == 1.0
+    # Same canonical ids too, not only the same partition.
+    assert spark_segments.tolist() == numpy_segments.tolist()
+    truth = by_key(planted.features, "planted_segment", keys)
+    FIGURES["ARI Spark segments vs planted truth"] = adjusted_rand_score(
+        truth.tolist(), spark_segments.tolist()
+    )
+    for column in ("distance_to_centroid", "distance_to_second_centroid", "margin"):
+        spark_values = by_key(spark_assignments, column, keys).astype(float)
+        numpy_values = planted.assignments[column].to_numpy()
+        assert np.abs(spark_values - numpy_values).max() < 1e-9, column
+    second = by_key(spark_assignments, "second_segment_id", keys).tolist()
+    assert second == planted.assignments["second_segment_id"].to_pylist()
+
+
+def test_k_one_and_the_silhouette_rule(spark):
+    from customer_segmentation.spark import engine
+
+    features = customer_features(400, seed=11)
+    names = feature_names(features)
+    settings = SegmentationSettings(k_min=1, k_max=3, k_rule="silhouette")
+    frame = spark.createDataFrame(features.drop_columns(["planted_segment"]))
+    scaler = engine.feature_scaler_table(frame, names)
+    z = engine.standardise_customers(frame, scaler, ORDER).localCheckpoint()
+    table = engine.k_diagnostics_table(z, settings).toArrow().to_pylist()
+    first = table[0]
+    assert first["k"] == 1 and first["silhouette"] is None and first["davies_bouldin"] is None
+    # At k = 1 the WCSS is the total sum of squares: n per non-constant standardised column.
+    constant = sum(scaler.toArrow()["is_constant"].to_pylist())
+    assert first["wcss"] == pytest.approx(400 * (len(names) - constant), rel=1e-9)
+    chosen = [row for row in table if row["is_chosen"]]
+    assert len(chosen) == 1 and chosen[0]["is_best_silhouette"]
+    assert chosen[0]["choice_reason"].startswith("silhouette:")
+
+
+def test_warm_start_and_sampled_diagnostics(spark, planted):
+    """A sampled diagnostics run (same fit_rows as the numpy path), then Lloyd on all rows."""
+    from customer_segmentation.clustering import seeded_sample
+    from customer_segmentation.spark import engine
+
+    settings = dataclasses.replace(planted.spark_settings, diagnostics_max_rows=500)
+    diagnostics = engine.k_diagnostics_table(planted.spark_z, settings).toArrow()
+    assert diagnostics["diagnostics_sample_size"].to_pylist() == [500] * 3
+    assert len(seeded_sample(2_000, 500, settings.random_state)) == 500
+    fit = engine.kmeans_fit(planted.spark_z, diagnostics, settings)
+    assert fit.n_rows == 2_000 and fit.fit_sample_size == 500
+    numpy_wcss = planted.fit["wcss"][0].as_py()
+    assert abs(fit.wcss - numpy_wcss) / numpy_wcss < 1e-9
+    warm = pipeline.WarmStart(fit.centroids, "warm start: test centroids")
+    again = engine.kmeans_fit(planted.spark_z, diagnostics, settings, warm_start=warm)
+    assert again.init == "warm start: test centroids" and again.n_init == 1
+    np.testing.assert_array_equal(again.centroids, fit.centroids)
+
+
+def test_driver_restarts_reproduce_the_duckdb_diagnostics(planted):
+    """restarts="driver": the DuckDB path's restarts and polish on the collected rows."""
+    from customer_segmentation.spark import engine
+
+    table = engine.k_diagnostics_table(
+        planted.spark_z, planted.settings, restarts="driver"
+    ).toArrow()
+    assert table.column_names == planted.diagnostics.column_names
+    for column in ("k", "is_chosen", "is_elbow", "is_best_silhouette", "n_init", "best_from"):
+        assert table[column].to_pylist() == planted.diagnostics[column].to_pylist(), column
+    for column in ("wcss", "silhouette", "calinski_harabasz", "davies_bouldin"):
+        np.testing.assert_allclose(
+            table[column].to_numpy(), planted.diagnostics[column].to_numpy(), rtol=1e-9
+        )
+    fit = engine.kmeans_fit(planted.spark_z, table, planted.settings)
+    numpy_wcss = planted.fit["wcss"][0].as_py()
+    assert abs(fit.wcss - numpy_wcss) / numpy_wcss < 1e-9
