@@ -58,3 +58,31 @@
 {% macro exact_avg(expression) -%}
     cast(avg(cast({{ expression }} as decimal(38, 10))) as double)
 {%- endmacro %}
+
+
+{#- Text to bigint only when it is a whole number ("12", "-3"): try_cast alone rounds "12.7" to
+    13 on DuckDB and returns null for "12.0" on Spark. Null otherwise. -#}
+{% macro integer_or_null(text) -%}
+    case when {{ matches_pattern('trim(' ~ text ~ ')', '[+-]?[0-9]+') }}
+        then try_cast(trim({{ text }}) as bigint)
+    end
+{%- endmacro %}
+
+
+{#- Text to date only when it is a full ISO date (yyyy-m-d): Spark's cast also accepts "2024"
+    and "2024-01". Null otherwise (and for impossible dates such as 2025-02-30). -#}
+{% macro date_or_null(text) -%}
+    case when {{ matches_pattern('trim(' ~ text ~ ')', '[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}') }}
+        then try_cast(trim({{ text }}) as date)
+    end
+{%- endmacro %}
+
+
+{#- True when the whole of a text matches a regular expression. -#}
+{% macro matches_pattern(expression, pattern) -%}
+    {%- if target.type == 'spark' -%}
+    ({{ expression }} rlike '^{{ pattern }}$')
+    {%- else -%}
+    regexp_full_match({{ expression }}, '{{ pattern }}')
+    {%- endif -%}
+{%- endmacro %}

@@ -43,14 +43,14 @@ typed as (
         source_row_number,
         customer_id_raw,
         nullif(trim(customer_id_raw), '') is null as is_customer_id_blank,
-        try_cast(trim(customer_id_raw) as bigint) as customer_id_value,
+        {{ integer_or_null('customer_id_raw') }} as customer_id_value,
         {%- for key in raw_keys %}
         {{ key }}_raw,
         nullif(trim({{ key }}_raw), '') is null as is_{{ key }}_blank,
         try_cast(trim({{ key }}_raw) as double) as {{ key }}_value,
         {%- endfor %}
         min(source_row_number) over (
-            partition by try_cast(trim(customer_id_raw) as bigint)
+            partition by {{ integer_or_null('customer_id_raw') }}
         ) as first_row_with_customer_id
     from source
 

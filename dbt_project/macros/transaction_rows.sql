@@ -60,9 +60,9 @@ typed as (
         {%- for column in wanted %}
         nullif(trim({{ column.canonical }}_raw), '') is null as is_{{ column.canonical }}_blank,
         {%- endfor %}
-        try_cast(trim(customer_id_raw) as bigint) as customer_id_value,
+        {{ integer_or_null('customer_id_raw') }} as customer_id_value,
         {%- if has_date %}
-        try_cast(trim(purchase_date_raw) as date) as purchase_date_value,
+        {{ date_or_null('purchase_date_raw') }} as purchase_date_value,
         {%- else %}
         try_cast(trim(recency_days_raw) as double) as recency_days_value,
         {%- endif %}

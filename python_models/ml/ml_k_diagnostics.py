@@ -19,6 +19,8 @@ def model(dbt, session):
         "diagnostics_max_rows": dbt.config.get("diagnostics_max_rows"),
     }
     input_label = dbt.config.get("input_label")
+    spark_diagnostics = dbt.config.get("spark_diagnostics")
     z = dbt.ref("ml_customer_features_z")
 
-    return k_diagnostics(z, SegmentationSettings.from_config(config.get), input_label)
+    settings = SegmentationSettings.from_config(config.get)
+    return k_diagnostics(z, settings, input_label, spark_diagnostics=spark_diagnostics)

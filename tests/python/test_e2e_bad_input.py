@@ -94,6 +94,8 @@ def test_customer_id_column_is_used_and_checked(tmp_path):
         21: "customer_id: duplicate of row 2",
         22: "customer_id: missing",
         23: "customer_id: not an integer ('C-77')",
+        # Not rounded to 1141: a key with a fraction is not a key.
+        24: "customer_id: not an integer ('1140.5')",
     }
 
 

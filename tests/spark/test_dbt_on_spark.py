@@ -168,3 +168,34 @@ def test_marts_have_the_same_shape_on_both_engines(spark_warehouse, duckdb_datab
     np.testing.assert_allclose(
         effects[0]["statistic"].to_numpy(), effects[1]["statistic"].to_numpy(), rtol=1e-9
     )
+
+
+def test_spark_build_finds_the_same_segments_as_duckdb(spark_warehouse, duckdb_database):
+    """With the default spark_diagnostics (driver), both engines choose from the same restarts;
+    the final Lloyd then runs in Spark on every row."""
+    from sklearn.metrics import adjusted_rand_score
+
+    diagnostics = [
+        t.sort_by("k")
+        for t in (
+            spark_table(spark_warehouse, "ml", "ml_k_diagnostics"),
+            duckdb_table(duckdb_database, "ml", "ml_k_diagnostics"),
+        )
+    ]
+    np.testing.assert_allclose(
+        diagnostics[0]["wcss"].to_numpy(), diagnostics[1]["wcss"].to_numpy(), rtol=1e-9
+    )
+    segments = [
+        dict(zip(t["customer_id"].to_pylist(), t["segment_id"].to_pylist(), strict=True))
+        for t in (
+            spark_table(spark_warehouse, "marts", "customer_segments"),
+            duckdb_table(duckdb_database, "marts", "customer_segments"),
+        )
+    ]
+    ids = sorted(segments[1])
+    ari = adjusted_rand_score([segments[0][i] for i in ids], [segments[1][i] for i in ids])
+    FIGURES["Spark vs DuckDB dbt builds, ARI of customer segments (demo)"] = ari
+    same_ids = sum(segments[0][i] == segments[1][i] for i in ids)
+    FIGURES["Spark vs DuckDB dbt builds, customers with the same segment id"] = same_ids
+    assert ari == 1.0
+    assert same_ids == len(ids)
