@@ -87,18 +87,9 @@ checked as (
             end,
             {%- endif %}
             {%- for item in spec.measures %}
-            {%- set key = item.source_key %}
-            case
-                when is_{{ key }}_blank then {{ "null" if item.missing == 'zero' else "'" ~ item.column ~ ": missing'" }}
-                when {{ key }}_value is null or isnan({{ key }}_value)
-                    then '{{ item.column }}: not a number (''' || {{ key }}_raw || ''')'
-                when not {{ is_finite(key ~ '_value') }}
-                    then '{{ item.column }}: not finite (''' || {{ key }}_raw || ''')'
-                {%- if item.min is not none %}
-                when {{ key }}_value < {{ item.min }}
-                    then '{{ item.column }}: {{ "negative" if item.min == 0 else "below the minimum " ~ item.min }} (''' || {{ key }}_raw || ''')'
-                {%- endif %}
-            end,
+            {{ number_reason(
+                item.source_key, item.column, min=item.min, blank_is_missing=item.missing != 'zero'
+            ) }},
             {%- endfor %}
             {%- for item in spec.categorical %}
             case
@@ -142,3 +133,28 @@ final as (
 select * from final
 
 {% endmacro %}
+
+
+{#-
+    number_reason(key, shown, min=none, blank_is_missing=true)
+
+    The reject reason for one numeric input column, or null when the value is usable: missing
+    (unless blank_is_missing is false: then a blank is allowed, e.g. zero-filled minutes), not a
+    number, not finite, or below min ("negative" when min is 0). Expects the columns
+    is_<key>_blank, <key>_value (double) and <key>_raw; shown is the column name users see.
+    Customer measures and purchase amounts, unit costs and recency are all checked here.
+-#}
+{% macro number_reason(key, shown, min=none, blank_is_missing=true) -%}
+    {%- set shown = shown | replace("'", "''") -%}
+    case
+        when is_{{ key }}_blank then {{ "'" ~ shown ~ ": missing'" if blank_is_missing else "null" }}
+        when {{ key }}_value is null or isnan({{ key }}_value)
+            then '{{ shown }}: not a number (''' || {{ key }}_raw || ''')'
+        when not {{ is_finite(key ~ '_value') }}
+            then '{{ shown }}: not finite (''' || {{ key }}_raw || ''')'
+        {%- if min is not none %}
+        when {{ key }}_value < {{ min }}
+            then '{{ shown }}: {{ "negative" if min == 0 else "below the minimum " ~ min }} (''' || {{ key }}_raw || ''')'
+        {%- endif %}
+    end
+{%- endmacro %}

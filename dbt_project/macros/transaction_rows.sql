@@ -99,22 +99,9 @@ checked as (
                 {%- endif %}
             end,
             {%- else %}
-            {%- set shown = by_canonical.recency_days.shown %}
-            case
-                when is_recency_days_blank then '{{ shown }}: missing'
-                when recency_days_value is null or isnan(recency_days_value)
-                    then '{{ shown }}: not a number (''' || recency_days_raw || ''')'
-                when recency_days_value < 0 then '{{ shown }}: negative (''' || recency_days_raw || ''')'
-            end,
+            {{ number_reason('recency_days', by_canonical.recency_days.shown, min=0) }},
             {%- endif %}
-            {%- set shown = by_canonical.amount.shown %}
-            case
-                when is_amount_blank then '{{ shown }}: missing'
-                when amount_value is null or isnan(amount_value)
-                    then '{{ shown }}: not a number (''' || amount_raw || ''')'
-                when not {{ is_finite('amount_value') }} then '{{ shown }}: not finite (''' || amount_raw || ''')'
-                when amount_value < 0 then '{{ shown }}: negative (''' || amount_raw || ''')'
-            end,
+            {{ number_reason('amount', by_canonical.amount.shown, min=0) }},
             {%- if has_quantity %}
             {%- set shown = by_canonical.quantity.shown %}
             case
@@ -127,14 +114,7 @@ checked as (
                     then '{{ shown }}: not a whole number (''' || quantity_raw || ''')'
             end,
             {%- else %}
-            {%- set shown = by_canonical.unit_cost.shown %}
-            case
-                when is_unit_cost_blank then '{{ shown }}: missing'
-                when unit_cost_value is null or isnan(unit_cost_value)
-                    then '{{ shown }}: not a number (''' || unit_cost_raw || ''')'
-                when not {{ is_finite('unit_cost_value') }} then '{{ shown }}: not finite (''' || unit_cost_raw || ''')'
-                when unit_cost_value < 0 then '{{ shown }}: negative (''' || unit_cost_raw || ''')'
-            end,
+            {{ number_reason('unit_cost', by_canonical.unit_cost.shown, min=0) }},
             {%- endif %}
             null
         ) as reasons
