@@ -34,11 +34,11 @@ $(STAMP): pyproject.toml
 env: $(STAMP)
 
 build: $(STAMP)
-	$(DBT) build $(ARGS)
+	$(BIN)/customer-segmentation build $(ARGS)
 	$(BIN)/customer-segmentation publish
 
 demo: $(STAMP)
-	$(DBT) build
+	$(BIN)/customer-segmentation build
 	$(BIN)/customer-segmentation publish
 	@echo
 	$(BIN)/customer-segmentation summary
@@ -46,7 +46,7 @@ demo: $(STAMP)
 # The rfm preset on the demo purchases (seeds/demo_transactions.csv), in its own database.
 demo-rfm: export CUSTOMER_SEGMENTATION_DB = customer_segmentation_rfm.duckdb
 demo-rfm: $(STAMP)
-	$(DBT) build --vars '{preset: rfm}'
+	$(BIN)/customer-segmentation build --vars '{preset: rfm}'
 	@echo
 	$(BIN)/customer-segmentation summary
 

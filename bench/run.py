@@ -1051,6 +1051,8 @@ def planted_ari(build: Build, planted_path: Path) -> tuple[float, float]:
         found = con.execute(
             "select customer_id, segment_id, ward_cluster from marts.customer_segments"
         ).df()
+    # The marts carry ids as text (the input's own spelling); the generator writes integers.
+    truth["customer_id"] = truth["customer_id"].astype(str)
     joined = truth.merge(found, on="customer_id", how="inner", validate="one_to_one")
     if len(joined) != len(truth):
         raise RuntimeError(f"{len(truth) - len(joined)} planted customers missing from the marts")

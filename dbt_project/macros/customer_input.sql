@@ -31,23 +31,27 @@
     {%- if input_path and spark -%}
         {{ exceptions.raise_compiler_error(var_prefix ~ "_path '" ~ input_path ~ "': files are read with DuckDB; on Spark load the file into a table and set var " ~ var_prefix ~ "_relation") }}
     {%- endif -%}
+    {%- set file = none -%}
     {%- if input_path -%}
-        {%- set path_sql = "'" ~ (input_path | replace("'", "''")) ~ "'" -%}
-        {%- set label = var_prefix ~ '_path ' ~ path_sql -%}
-        {%- set lowered = input_path | lower -%}
-        {%- if lowered.endswith('.parquet') or lowered.endswith('.pq') -%}
-            {%- set from_sql = 'read_parquet(' ~ path_sql ~ ', file_row_number = true)' -%}
+        {%- set file = input_file(input_path, var_prefix) -%}
+        {%- set label = file.label -%}
+        {%- if file.kind == 'parquet' -%}
+            {%- set kind, from_sql, probe_sql = 'parquet', file.read_sql, file.read_sql -%}
             {%- set row_number = 'file_row_number + 1' -%}
         {%- else -%}
-            {%- set from_sql = 'read_csv(' ~ path_sql ~ ', all_varchar = true, header = true)' -%}
-            {%- set row_number = 'row_number() over ()' -%}
+            {%- set kind, from_sql, probe_sql = 'csv', file.staged, file.probe_sql -%}
+            {%- set row_number = 'source_row_number' -%}
         {%- endif -%}
     {%- elif input_relation -%}
-        {%- set from_sql = input_relation -%}
-        {%- set label = var_prefix ~ "_relation '" ~ input_relation ~ "'" -%}
+        {%- set kind = 'relation' -%}
+        {%- set from_sql = quoted_relation(input_relation, var_prefix ~ '_relation') -%}
+        {%- set probe_sql = from_sql -%}
+        {%- set label = var_prefix ~ "_relation '" ~ (input_relation | replace("'", "''")) ~ "'" -%}
         {%- set row_number = scan_row_number() -%}
     {%- else -%}
+        {%- set kind = 'seed' -%}
         {%- set from_sql = ref(seed) | string -%}
+        {%- set probe_sql = from_sql -%}
         {%- set label = "seed '" ~ seed ~ "'" -%}
         {%- set row_number = scan_row_number() -%}
     {%- endif -%}
@@ -55,11 +59,11 @@
     {%- set columns = {} -%}
     {%- if execute -%}
         {%- if input_path -%}
-            {%- set found = run_query('select count(*) from glob(' ~ path_sql ~ ')').columns[0].values()[0] -%}
+            {%- set found = run_query('select count(*) from glob(' ~ file.path_sql ~ ')').columns[0].values()[0] -%}
             {%- if found == 0 -%}
                 {{ exceptions.raise_compiler_error(label ~ ': file not found (relative paths start at the repository root)') }}
             {%- endif -%}
-            {%- set size = run_query('select size from read_blob(' ~ path_sql ~ ')').columns[0].values()[0] -%}
+            {%- set size = run_query('select size from read_blob(' ~ file.path_sql ~ ')').columns[0].values()[0] -%}
             {%- if size == 0 -%}
                 {{ exceptions.raise_compiler_error(label ~ ': file is empty (0 bytes)') }}
             {%- endif -%}
@@ -88,7 +92,10 @@
             {%- set relation = found if input_relation else ref(seed) -%}
             {%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
         {%- else -%}
-            {%- set names = run_query('describe select * from ' ~ from_sql).columns[0].values() -%}
+            {%- set names = run_query('describe select * from ' ~ probe_sql).columns[0].values() -%}
+        {%- endif -%}
+        {%- if kind == 'csv' -%}
+            {{ check_header_unique(file, label) }}
         {%- endif -%}
         {%- for name in names -%}
             {%- set key = name | lower | trim -%}
@@ -96,6 +103,26 @@
                 {%- do columns.update({key: adapter.quote(name)}) -%}
             {%- endif -%}
         {%- endfor -%}
+        {%- set row_count = run_query('select count(*) from ' ~ probe_sql).columns[0].values()[0] -%}
+        {%- if row_count == 0 and kind == 'csv' -%}
+            {%- set failed = run_query(
+                'select count(distinct line), min(error_type) from ' ~ file.staged ~ '_probe_rejects'
+                ~ ' where scan_id = (select max(scan_id) from ' ~ file.staged ~ '_probe_scans)'
+            ).rows[0] -%}
+            {%- if failed[0] > 0 -%}
+                {%- set error = failed[1] | lower | replace('_', ' ') -%}
+                {#- A UTF-16 file read as UTF-8 shows its byte order mark (only read on this path). -#}
+                {%- set utf16 = run_query(
+                    "select starts_with(hex(content), 'FFFE') or starts_with(hex(content), 'FEFF') from read_blob("
+                    ~ file.path_sql ~ ')'
+                ).columns[0].values()[0] -%}
+                {%- set hint = ': the file starts with a UTF-16 byte order mark; set input_encoding: utf-16' if utf16 else reject_hint(error, '') -%}
+                {{ exceptions.raise_compiler_error(label ~ ': no line could be read: DuckDB rejected all ' ~ failed[0] ~ ' lines (' ~ error ~ ')' ~ hint) }}
+            {%- endif -%}
+        {%- endif -%}
+        {%- if row_count == 0 -%}
+            {{ exceptions.raise_compiler_error(label ~ ': no data rows (header only)') }}
+        {%- endif -%}
         {%- for column in wanted -%}
             {%- if column.required and column.key not in columns -%}
                 {{ exceptions.raise_compiler_error(
@@ -104,13 +131,45 @@
                 ) }}
             {%- endif -%}
         {%- endfor -%}
-        {%- set row_count = run_query('select count(*) from ' ~ from_sql).columns[0].values()[0] -%}
-        {%- if row_count == 0 -%}
-            {{ exceptions.raise_compiler_error(label ~ ': no data rows (header only)') }}
-        {%- endif -%}
     {%- endif -%}
 
-    {{ return({'from_sql': from_sql, 'label': label, 'columns': columns, 'row_number': row_number}) }}
+    {{ return({
+        'kind': kind, 'from_sql': from_sql, 'label': label, 'columns': columns,
+        'row_number': row_number, 'errors': file.errors if kind == 'csv' else none,
+    }) }}
+{% endmacro %}
+
+
+{#- An existing table or view named by a var, as a quoted relation: "table", "schema.table" or
+    "database.schema.table", each part a plain identifier (letters, digits, _). Anything else
+    stops the build: a var never reaches SQL unquoted. -#}
+{% macro quoted_relation(name, var_name) %}
+    {%- set parts = (name | string).split('.') -%}
+    {%- for part in parts -%}
+        {%- if parts | length > 3 or not modules.re.fullmatch('[A-Za-z_][A-Za-z0-9_]*', part) -%}
+            {{ exceptions.raise_compiler_error("var '" ~ var_name ~ "': expected a table name like raw.customers (letters, digits and _ separated by dots), got '" ~ name ~ "'") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set quoted = [] -%}
+    {%- for part in parts -%}
+        {%- do quoted.append(adapter.quote(part)) -%}
+    {%- endfor -%}
+    {{ return(quoted | join('.')) }}
+{% endmacro %}
+
+
+{#- Stops the build when the CSV header names a column twice (case-insensitively): DuckDB would
+    rename the second one, and a measure could be read from the wrong column. -#}
+{% macro check_header_unique(file, label) %}
+    {%- set header = run_query('select * from ' ~ file.header_sql ~ ' limit 1') -%}
+    {%- set seen = [] -%}
+    {%- for value in (header.rows[0] if header.rows | length > 0 else []) -%}
+        {%- set key = (value or '') | string | trim | lower -%}
+        {%- if key and key in seen -%}
+            {{ exceptions.raise_compiler_error(label ~ ": the header names column '" ~ value ~ "' twice; rename or remove one") }}
+        {%- endif -%}
+        {%- do seen.append(key) -%}
+    {%- endfor -%}
 {% endmacro %}
 
 
@@ -134,3 +193,4 @@
 {% macro demo_seed() %}
     {{ return('demo_transactions' if feature_spec().input_kind == 'transactions' else 'demo_customers') }}
 {% endmacro %}
+

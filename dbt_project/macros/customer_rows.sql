@@ -16,7 +16,7 @@
 
 with
 
-source as (
+parsed as (
 
     select
         {{ input.row_number }} as source_row_number,
@@ -25,6 +25,36 @@ source as (
         cast({{ cols.get(key, 'null') }} as {{ string_type() }}) as {{ key }}_raw
         {%- endfor %}
     from {{ input.from_sql }}
+
+),
+
+parse_errors as (
+
+    {{ parse_errors(input) | indent(4) }}
+
+),
+
+source as (
+
+    select
+        source_row_number,
+        customer_id_raw,
+        {%- for key in raw_keys %}
+        {{ key }}_raw,
+        {%- endfor %}
+        cast(null as {{ string_type() }}) as parse_reason,
+        cast(null as {{ string_type() }}) as raw_line
+    from parsed
+    union all
+    select
+        source_row_number,
+        cast(null as {{ string_type() }}) as customer_id_raw,
+        {%- for key in raw_keys %}
+        cast(null as {{ string_type() }}) as {{ key }}_raw,
+        {%- endfor %}
+        parse_reason,
+        raw_line
+    from parse_errors
 
 ),
 
@@ -41,16 +71,18 @@ typed as (
 
     select
         source_row_number,
+        parse_reason,
+        raw_line,
         customer_id_raw,
         nullif(trim(customer_id_raw), '') is null as is_customer_id_blank,
-        {{ integer_or_null('customer_id_raw') }} as customer_id_value,
+        nullif(trim(customer_id_raw), '') as customer_id_value,
         {%- for key in raw_keys %}
         {{ key }}_raw,
         nullif(trim({{ key }}_raw), '') is null as is_{{ key }}_blank,
-        try_cast(trim({{ key }}_raw) as double) as {{ key }}_value,
+        {{ number_value(key ~ '_raw') }} as {{ key }}_value,
         {%- endfor %}
         min(source_row_number) over (
-            partition by {{ integer_or_null('customer_id_raw') }}
+            partition by nullif(trim(customer_id_raw), '')
         ) as first_row_with_customer_id
     from source
 
@@ -75,13 +107,11 @@ checked as (
 
     select
         *,
-        concat_ws(
+        case when parse_reason is not null then parse_reason else concat_ws(
             '; ',
             {%- if has_customer_id %}
             case
                 when is_customer_id_blank then 'customer_id: missing'
-                when customer_id_value is null
-                    then 'customer_id: not an integer (''' || customer_id_raw || ''')'
                 when first_row_with_customer_id < source_row_number
                     then 'customer_id: duplicate of row ' || first_row_with_customer_id
             end,
@@ -99,7 +129,7 @@ checked as (
             end,
             {%- endfor %}
             null
-        ) as reasons
+        ) end as reasons
     from looked_up
 
 ),
@@ -113,7 +143,11 @@ final as (
         {%- for key in raw_keys %}
         {{ key }}_raw,
         {%- endfor %}
-        coalesce(customer_id_value, source_row_number) as customer_id,
+        {%- if has_customer_id %}
+        customer_id_value as customer_id,
+        {%- else %}
+        cast(source_row_number as {{ string_type() }}) as customer_id,
+        {%- endif %}
         {%- for item in spec.measures %}
         {%- if item.missing == 'zero' %}
         coalesce({{ item.source_key }}_value, 0) as {{ item.name }},
@@ -125,6 +159,12 @@ final as (
         {%- for item in spec.categorical %}
         {{ item.code_column }},
         {%- endfor %}
+        {%- if input.kind == 'csv' %}
+        source_row_number + 1 as source_line,
+        {%- else %}
+        cast(null as bigint) as source_line,
+        {%- endif %}
+        raw_line,
         nullif(reasons, '') as rejection_reason
     from checked
 
@@ -152,9 +192,20 @@ select * from final
             then '{{ shown }}: not a number (''' || {{ key }}_raw || ''')'
         when not {{ is_finite(key ~ '_value') }}
             then '{{ shown }}: not finite (''' || {{ key }}_raw || ''')'
+        when abs({{ key }}_value) > {{ value_bound() }}
+            then '{{ shown }}: beyond the supported magnitude {{ value_bound() }} (''' || {{ key }}_raw || ''')'
         {%- if min is not none %}
         when {{ key }}_value < {{ min }}
             then '{{ shown }}: {{ "negative" if min == 0 else "below the minimum " ~ min }} (''' || {{ key }}_raw || ''')'
         {%- endif %}
     end
+{%- endmacro %}
+
+
+{#- The largest magnitude a measure may have: 1e15. Doubles hold every integer exactly up to
+    9e15, and the exact decimal(38, 10) sums of the marts hold 28 integer digits, so 10 billion
+    customers at this bound still add up without overflow. Larger values are rejected in
+    staging with this reason, before any mart is written. -#}
+{% macro value_bound() -%}
+    1e15
 {%- endmacro %}

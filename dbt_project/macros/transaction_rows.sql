@@ -38,11 +38,11 @@
 {%- endfor -%}
 {%- set has_date = 'purchase_date' in by_canonical -%}
 {%- set has_quantity = 'quantity' in by_canonical -%}
-{%- set reference_date = var('reference_date', none) -%}
+{%- set reference_date = checked_reference_date() -%}
 
 with
 
-source as (
+parsed as (
 
     select
         {{ input.row_number }} as source_row_number
@@ -53,6 +53,31 @@ source as (
 
 ),
 
+parse_errors as (
+
+    {{ parse_errors(input) | indent(4) }}
+
+),
+
+source as (
+
+    select
+        *,
+        cast(null as {{ string_type() }}) as parse_reason,
+        cast(null as {{ string_type() }}) as raw_line
+    from parsed
+    union all
+    select
+        source_row_number,
+        {%- for column in wanted %}
+        cast(null as {{ string_type() }}) as {{ column.canonical }}_raw,
+        {%- endfor %}
+        parse_reason,
+        raw_line
+    from parse_errors
+
+),
+
 typed as (
 
     select
@@ -60,18 +85,18 @@ typed as (
         {%- for column in wanted %}
         nullif(trim({{ column.canonical }}_raw), '') is null as is_{{ column.canonical }}_blank,
         {%- endfor %}
-        {{ integer_or_null('customer_id_raw') }} as customer_id_value,
+        nullif(trim(customer_id_raw), '') as customer_id_value,
         {%- if has_date %}
         {{ date_or_null('purchase_date_raw') }} as purchase_date_value,
         {%- else %}
-        try_cast(trim(recency_days_raw) as double) as recency_days_value,
+        {{ number_value('recency_days_raw') }} as recency_days_value,
         {%- endif %}
         {%- if has_quantity %}
-        try_cast(trim(quantity_raw) as double) as quantity_value,
+        {{ number_value('quantity_raw') }} as quantity_value,
         {%- else %}
-        try_cast(trim(unit_cost_raw) as double) as unit_cost_value,
+        {{ number_value('unit_cost_raw') }} as unit_cost_value,
         {%- endif %}
-        try_cast(trim(amount_raw) as double) as amount_value
+        {{ number_value('amount_raw') }} as amount_value
     from source
 
 ),
@@ -80,12 +105,10 @@ checked as (
 
     select
         *,
-        concat_ws(
+        case when parse_reason is not null then parse_reason else concat_ws(
             '; ',
             case
                 when is_customer_id_blank then '{{ by_canonical.customer_id.shown }}: missing'
-                when customer_id_value is null
-                    then '{{ by_canonical.customer_id.shown }}: not an integer (''' || customer_id_raw || ''')'
             end,
             {%- if has_date %}
             {%- set shown = by_canonical.purchase_date.shown %}
@@ -117,7 +140,7 @@ checked as (
             {{ number_reason('unit_cost', by_canonical.unit_cost.shown, min=0) }},
             {%- endif %}
             null
-        ) as reasons
+        ) end as reasons
     from typed
 
 ),
@@ -144,6 +167,12 @@ final as (
         amount_value / nullif(unit_cost_value, 0) as quantity,
         unit_cost_value as unit_cost,
         {%- endif %}
+        {%- if input.kind == 'csv' %}
+        source_row_number + 1 as source_line,
+        {%- else %}
+        cast(null as bigint) as source_line,
+        {%- endif %}
+        raw_line,
         nullif(reasons, '') as rejection_reason
     from checked
 
@@ -163,7 +192,7 @@ select * from final
 -#}
 {% macro customers_from_transactions(transactions) %}
 {%- set has_date = 'purchase_date' in (transaction_input_columns() | map(attribute='canonical') | list) -%}
-{%- set reference_date = var('reference_date', none) -%}
+{%- set reference_date = checked_reference_date() -%}
 
 with
 
@@ -229,4 +258,17 @@ final as (
 )
 
 select * from final
+{% endmacro %}
+
+
+{#- Var reference_date, checked: null, or an ISO date (yyyy-mm-dd) that is then safe to quote. -#}
+{% macro checked_reference_date() %}
+    {%- set value = var('reference_date', none) -%}
+    {%- if value is none or (value | string | lower) in ['', 'none', 'null'] -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', value | string) -%}
+        {{ exceptions.raise_compiler_error("var 'reference_date': expected a date as yyyy-mm-dd, got '" ~ value ~ "'") }}
+    {%- endif -%}
+    {{ return(value | string) }}
 {% endmacro %}

@@ -1,4 +1,8 @@
-"""Command line: ``customer-segmentation summary | publish`` on a built database.
+"""Command line: ``customer-segmentation build | convert | summary | publish``.
+
+- ``build``: ``dbt build`` with the given arguments, ending with one line per failure
+  (see :mod:`customer_segmentation.build`).
+- ``convert``: an Excel sheet to a Parquet file that ``input_path`` can name.
 
 - ``summary``: one line per segment (id, name, customers, the main measures' means, action).
 - ``publish``: copy the marts to Parquet and swap in the read-only serving file for BI tools
@@ -64,8 +68,18 @@ def format_summary(measure_labels: list[str], rows: list[tuple]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["build"]:  # every other argument goes to dbt build as it is
+        from customer_segmentation.build import main as build_main
+
+        return build_main(argv[1:])
     parser = argparse.ArgumentParser(prog="customer-segmentation", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("build", help="dbt build [dbt arguments], one line per failure")
+    convert = commands.add_parser("convert", help="an Excel sheet to Parquet for input_path")
+    convert.add_argument("workbook")
+    convert.add_argument("--sheet", default="0", help="sheet name or 0-based index (default 0)")
+    convert.add_argument("--out", help="Parquet file (default: beside the workbook)")
     summary = commands.add_parser("summary", help="print one line per segment")
     summary.add_argument(
         "--database",
@@ -77,7 +91,17 @@ def main(argv: list[str] | None = None) -> int:
     publish.add_argument("--keep", type=int, default=3, help="run folders to keep (default 3)")
     args = parser.parse_args(argv)
 
-    if args.command == "summary":
+    if args.command == "convert":
+        from customer_segmentation.convert import convert as convert_workbook
+
+        sheet = int(args.sheet) if args.sheet.isdigit() else args.sheet
+        try:
+            written = convert_workbook(args.workbook, args.out, sheet)
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return 2
+        print(f"wrote {written}; build with --vars '{{input_path: {written}}}'")
+    elif args.command == "summary":
         path = database_path(args.database)
         if not os.path.exists(path):
             print(

@@ -71,7 +71,7 @@ def standardise_customers(features: pa.Table, scaler_table: pa.Table) -> pa.Tabl
     )
     columns = {
         "fit_row": pa.array(np.arange(features.num_rows, dtype=np.int64)),
-        KEY_COLUMN: features.column(KEY_COLUMN).cast(pa.int64()),
+        KEY_COLUMN: features.column(KEY_COLUMN),  # the input's key, as text
     }
     for j, name in enumerate(scaler.feature_names):
         values = features.column(name).to_numpy(zero_copy_only=False).astype(np.float64)

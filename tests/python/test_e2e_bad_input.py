@@ -85,17 +85,15 @@ def test_crlf_bom_mixed_case_headers_and_extra_columns_work(tmp_path):
 def test_customer_id_column_is_used_and_checked(tmp_path):
     path = str(FIXTURES / "customer_ids.csv")
     run = assert_ok(build(tmp_path, "ids", input_path=path, **SMALL))
-    ids = [r[0] for r in run.query("select customer_id from marts.customer_segments order by 1")]
-    assert ids == [1000 + i * 7 for i in range(20)]
+    ids = {r[0] for r in run.query("select customer_id from marts.customer_segments")}
+    # Ids are text as the file has them: a letter or a fraction is a valid key, not a reject.
+    assert ids == {str(1000 + i * 7) for i in range(20)} | {"C-77", "1140.5"}
     reasons = dict(
         run.query("select source_row_number, rejection_reason from marts.rejected_customer_rows")
     )
     assert reasons == {
         21: "customer_id: duplicate of row 2",
         22: "customer_id: missing",
-        23: "customer_id: not an integer ('C-77')",
-        # Not rounded to 1141: a key with a fraction is not a key.
-        24: "customer_id: not an integer ('1140.5')",
     }
 
 
@@ -109,7 +107,7 @@ def test_parquet_input_and_a_path_with_a_quote(tmp_path):
     first = run.query(
         "select customer_id, source_row_number from marts.customer_segments order by 2"
     )
-    assert first[0] == (1, 1)
+    assert first[0] == ("1", 1)
 
 
 def test_an_existing_table_as_input(tmp_path):

@@ -15,12 +15,14 @@ final as (
 
     select
         source_row_number,
+        source_line,
         input_source,
         rejection_reason,
         {%- for column in input_columns() if column.key != 'customer_id' %}
         {{ column.key }}_raw,
         {%- endfor %}
-        customer_id_raw
+        customer_id_raw,
+        raw_line
     from customer_input
     where rejection_reason is not null
 

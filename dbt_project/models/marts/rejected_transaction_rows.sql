@@ -14,10 +14,12 @@ final as (
 
     select
         source_row_number,
+        source_line,
         input_source,
         {%- for column in transaction_input_columns() %}
         {{ column.canonical }}_raw,
         {%- endfor %}
+        raw_line,
         rejection_reason
     from transaction_input
     where rejection_reason is not null

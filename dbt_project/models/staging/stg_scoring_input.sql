@@ -3,7 +3,10 @@
     compared with the Python assignment on the fitted data without copying every row. -#}
 {%- set score_input_path = var('score_input_path', none) -%}
 {%- set spec = feature_spec() -%}
-{{ config(materialized='table' if score_input_path else 'view') }}
+{{ config(
+    materialized='table' if score_input_path else 'view',
+    pre_hook="{{ stage_input_file(var('score_input_path', none), 'score_input') }}",
+) }}
 
 {% if score_input_path and spec.input_kind == 'transactions' -%}
 {{ exceptions.raise_compiler_error("var 'score_input_path': scoring a new purchase file is not supported; aggregate it per customer and score it with a customers feature set, or refit") }}

@@ -1,4 +1,8 @@
-{{ config(materialized='table', enabled=feature_spec().input_kind == 'transactions') }}
+{{ config(
+    materialized='table',
+    enabled=feature_spec().input_kind == 'transactions',
+    pre_hook="{{ stage_input_file(var('input_path', none)) }}",
+) }}
 
 {#- Every purchase row exactly once, typed and checked (macro transaction_rows), for feature
     sets with input_kind transactions (preset rfm). Source columns are mapped by var

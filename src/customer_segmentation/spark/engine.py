@@ -236,7 +236,7 @@ def standardise_customers(
     reporter("ml_customer_features_z")(
         f"(spark) standardising customers × {len(scaler.feature_names)} features"
     )
-    columns = [F.col("fit_row").cast("bigint").alias("fit_row"), F.col(KEY_COLUMN).cast("bigint")]
+    columns = [F.col("fit_row").cast("bigint").alias("fit_row"), F.col(KEY_COLUMN)]
     for j, name in enumerate(scaler.feature_names):
         z = (F.col(name).cast("double") - F.lit(float(scaler.mean[j]))) / F.lit(
             float(scaler.scale[j])
@@ -790,7 +790,7 @@ def assignments_table(z: DataFrame, fit_table: DataFrame | pa.Table) -> DataFram
         second_id = F.lit(None).cast("int")
         second_distance = margin = F.lit(None).cast("double")
     return z.select(
-        F.col(KEY_COLUMN).cast("bigint").alias(KEY_COLUMN),
+        F.col(KEY_COLUMN),
         (first["i"] + 1).cast("int").alias("segment_id"),
         distance.alias("distance_to_centroid"),
         second_id.alias("second_segment_id"),
