@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import markupsafe
 import numpy as np
 import pytest
 from conftest import DbtRun, assert_ok, build
@@ -253,7 +254,8 @@ def test_header_and_scatter_captions(rendered, demo_build):
     total = demo_build.scalar("select count(*) from marts.customer_segments")
     source = demo_build.scalar("select input_source from marts.segmentation_runs")
     assert "<h1>Customer segmentation report</h1>" in page
-    assert source.replace("'", "&#x27;") in page
+    assert str(markupsafe.escape(source)) in page  # escaped as the template escapes it
+    assert "'" not in source or source not in page  # quotes (seed 'demo_customers') escaped
     for chart_id in SCATTER_CHARTS:
         assert f"sample of {total:,} of {total:,} customers" in _caption(page, chart_id)
 
@@ -605,6 +607,49 @@ def test_residual_matrix_orders_and_marks_cells():
     assert rows == ["b", "a"] and columns == ["x", "y"]
     np.testing.assert_array_equal(residuals, [[2.5, 0.1], [-2.5, np.nan]])
     assert low.tolist() == [[False, False], [True, False]]
+
+
+def test_page_escapes_every_value_and_lays_out_the_tables():
+    """The template autoescapes: a hostile segment name or input source stays text."""
+    from customer_segmentation.report import page
+
+    features = FeatureSet.from_rows(
+        [
+            {
+                "feature_position": 1,
+                "feature_name": "spend",
+                "feature_kind": "numeric",
+                "source_feature": "spend",
+                "feature_label": "spend <em>",
+                "is_summable": True,
+            }
+        ]
+    )
+    profile = {
+        "segment_id": 1,
+        "segment_name": "<script>alert(1)</script>",
+        "count_customers": 12_345,
+        "share_of_customers": 1.0,
+        "avg_spend": 2.5,
+        "median_spend": 2.0,
+        "share_of_spend": 1.0,
+        "recommended_action": "Retain: call <b>now</b>",
+    }
+    stats = {"spend": reading.MeasureStats(2.5, 0.0, 2.0, 9.0, 0.1, 12_345)}
+    run = {"input_source": "file '<x>.csv'", "k": 1, "k_rule": "fixed"}
+    tables = {
+        "table-profiles": page.profiles_table([profile], features, stats),
+        "table-run": page.run_table(run),
+    }
+    content = page.Page(Path("db.duckdb"), run, features, 1, {}, tables, set())
+    text = page.render(content)
+    assert "<script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "<b>now</b>" not in text and "<b>Retain</b>: call &lt;b&gt;now&lt;/b&gt;" in text
+    assert "spend &lt;em&gt;<br><small>mean / median</small>" in text
+    assert "<code>file &#39;&lt;x&gt;.csv&#39;</code>" in text
+    profiles_html = _table(text, "table-profiles")
+    assert _body_rows(profiles_html) == 1 and "12,345<br><small>100.0%</small>" in profiles_html
+    assert "No effect tests" in text  # no categoricals: the note instead of the tables
 
 
 # --------------------------------------------------------------------------------------------

@@ -292,11 +292,15 @@ def _facts(run: dict[str, Any], segments: int) -> list[tuple[str, str]]:
     ]
 
 
+#: segmentation_runs columns the page header shows (missing or NULL: empty).
+_HEADER_KEYS = ("input_source", "run_id", "preset", "k", "ward_linkage_method")
+
+
 def render(page: Page) -> str:
     """The whole HTML document."""
     features = page.features
     return _TEMPLATES.get_template("report.html.j2").render(
-        run=page.run,
+        run={key: plain(page.run.get(key)) for key in _HEADER_KEYS},
         started=run_value(page.run.get("run_started_at")),
         facts=_facts(page.run, page.segments),
         set_name=d.upper_first(features.set_name) or "Feature set",
