@@ -319,9 +319,9 @@ def test_effect_tables_have_a_row_per_test(rendered, demo_build):
     )
     for _, label, _ in _report_measures(demo_build):
         assert f"<td>{label}</td>" in kw
-    for header in ("<th class=num>H</th>", "<th class=num>ε²</th>", "<th>magnitude</th>"):
+    for header in ('<th class="num">H</th>', '<th class="num">ε²</th>', "<th>magnitude</th>"):
         assert header in kw
-    assert "<th class=num>χ²</th>" in chi and "Cramér's V" in chi
+    assert '<th class="num">χ²</th>' in chi and "Cramér's V" in html.unescape(chi)
 
 
 def test_residual_heatmap_marks_the_cells_beyond_two(rendered, demo_build):
@@ -452,6 +452,21 @@ def test_renders_from_the_serving_file(demo_build, tmp_path):
     page = result.path.read_text()
     assert published.run_id in page
     assert "customer lifetime value" in page  # labels derived when feature_definitions is absent
+
+
+def test_without_effect_tests_the_chart_ids_are_the_page_figures(demo_build, tmp_path):
+    """A database without marts.category_effect_tests (and feature_definitions): the effect
+    section is a note, and chart_ids lists exactly the figures the page holds."""
+    copy = tmp_path / "no_effects.duckdb"
+    copy.write_bytes(demo_build.database.read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        con.execute("drop table marts.category_effect_tests")
+        con.execute("drop table marts.feature_definitions")
+    result = render_report(copy, tmp_path / "no_effects.html")
+    page = result.path.read_text()
+    assert result.chart_ids == list(_figures(page))
+    assert "chart-residuals" not in result.chart_ids and "chart-categories" in result.chart_ids
+    assert "No effect tests: this database has no marts.category_effect_tests" in page
 
 
 def test_no_figures_left_open(rendered):

@@ -124,7 +124,9 @@ def latest_run(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return rows[0]
 
 
-def table(con: duckdb.DuckDBPyConnection, name: str, order: str | None = None) -> list[dict]:
+def table(
+    con: duckdb.DuckDBPyConnection, name: str, order: str | None = None
+) -> list[dict[str, Any]]:
     """Every row of ``marts.<name>`` (a fixed mart name), optionally ordered."""
     return records(con, f"select * from marts.{name}" + (f" order by {order}" if order else ""))
 

@@ -109,13 +109,18 @@ def _category_charts(
 def _effect_tests(
     con: duckdb.DuckDBPyConnection, features: FeatureSet
 ) -> tuple[list[Chart], dict[str, page.Table]]:
-    """The effect-test tables and the residual heatmap of the first pair of categoricals."""
+    """The effect-test tables and the residual heatmap of the first pair of categoricals.
+
+    None without marts.category_effect_tests: the page then shows a note instead of the whole
+    section, so no chart is drawn that the page would not show.
+    """
     present = reading.marts(con)
+    if "category_effect_tests" not in present:
+        return [], {}
     tables: dict[str, page.Table] = {}
-    if "category_effect_tests" in present:
-        effects = reading.table(con, "category_effect_tests")
-        if effects:
-            tables["table-effects-kw"] = page.effects_kw_table(effects, features)
+    effects = reading.table(con, "category_effect_tests")
+    if effects:
+        tables["table-effects-kw"] = page.effects_kw_table(effects, features)
     if "category_association_tests" not in present:
         return [], tables
     tests = reading.association_tests(con, features)
