@@ -48,7 +48,6 @@ import pandas as pd
 import pyarrow.parquet as pq
 from sklearn.metrics import adjusted_rand_score
 
-from customer_segmentation.demo_data import write_customers
 from customer_segmentation.ward import (
     cut_tree,
     leaf_centroids,
@@ -58,6 +57,10 @@ from customer_segmentation.ward import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
+# The demo generators live at the repository root (demo/), outside the installed package.
+sys.path.insert(0, str(REPO))
+from demo.generate import write_customers  # noqa: E402
+
 BENCH = REPO / "bench"
 BASELINE_SCRIPT = BENCH / "notebook_baseline.py"
 REAL_DATA = Path("/work/shared/data/customer_segmentation_data.csv")

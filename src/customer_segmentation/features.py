@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -42,6 +43,46 @@ class Feature:
     role: str | None = None
     name_words: tuple[str, ...] | None = None
     name_levels: tuple[float, ...] | None = None
+    #: The category a ``one_hot`` column stands for (``<source>_code`` = this code).
+    category_code: int | None = None
+
+
+@dataclass(frozen=True)
+class Categorical:
+    """A categorical feature: the source of one-hot columns, ``<name>_code`` / ``<name>_name``
+    in customer_segments; ``categories`` are (code, display name) in code order."""
+
+    name: str
+    categories: tuple[tuple[int, str], ...]
+
+    @property
+    def label(self) -> str:
+        return self.name.replace("_", " ")
+
+
+def _split(text: str | None) -> tuple[str, ...] | None:
+    return tuple(text.split("|")) if text else None
+
+
+def _feature(row: dict[str, Any]) -> Feature:
+    """One definitions row as a Feature; the label falls back to the category code (one-hot
+    columns) or the feature name."""
+    code = row.get("category_code")
+    kind = row["feature_kind"]
+    fallback = str(code) if kind == "one_hot" and code is not None else row["feature_name"]
+    levels = _split(row.get("name_levels"))
+    return Feature(
+        name=row["feature_name"],
+        kind=kind,
+        source=row["source_feature"],
+        label=row.get("feature_label") or fallback,
+        transform=row.get("feature_transform") or "none",
+        is_summable=bool(row.get("is_summable")),
+        role=row.get("feature_role"),
+        name_words=_split(row.get("name_words")),
+        name_levels=tuple(float(v) for v in levels) if levels else None,
+        category_code=None if code is None else int(code),
+    )
 
 
 @dataclass(frozen=True)
@@ -51,36 +92,32 @@ class FeatureSet:
     features: tuple[Feature, ...]
     name_parts: tuple[str, ...] = ()
     name_separator: str = " "
+    #: The set's display label (``feature_set``, e.g. ``feature set 'rfm'``).
+    set_name: str = ""
 
     @classmethod
     def from_arrow(cls, table: pa.Table) -> FeatureSet:
         """From ``int_feature_definitions`` (one row per fit feature, any row order)."""
         if table.num_rows == 0:
             raise ValueError("int_feature_definitions is empty: the feature set has no features")
-        rows = sorted(table.to_pylist(), key=lambda row: row["feature_position"])
-        features = tuple(
-            Feature(
-                name=row["feature_name"],
-                kind=row["feature_kind"],
-                source=row["source_feature"],
-                label=row["feature_label"],
-                transform=row["feature_transform"] or "none",
-                is_summable=bool(row["is_summable"]),
-                role=row["feature_role"],
-                name_words=tuple(row["name_words"].split("|")) if row["name_words"] else None,
-                name_levels=(
-                    tuple(float(v) for v in row["name_levels"].split("|"))
-                    if row["name_levels"]
-                    else None
-                ),
-            )
-            for row in rows
-        )
-        parts = rows[0]["name_parts"]
+        return cls.from_rows(table.to_pylist())
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[dict[str, Any]]) -> FeatureSet:
+        """From definitions rows as dictionaries, any order: ``int_feature_definitions`` or
+        ``marts.feature_definitions`` (which has no name_* columns: names then use defaults).
+
+        Required keys: feature_position, feature_name, feature_kind, source_feature; the
+        others (feature_label, feature_transform, is_summable, feature_role, category_code,
+        name_words, name_levels, name_parts, name_separator, feature_set) may be absent.
+        """
+        ordered = sorted(rows, key=lambda row: row["feature_position"])
+        first = ordered[0] if ordered else {}
         return cls(
-            features=features,
-            name_parts=tuple(parts.split("|")) if parts else (),
-            name_separator=rows[0]["name_separator"] or " ",
+            features=tuple(_feature(row) for row in ordered),
+            name_parts=_split(first.get("name_parts")) or (),
+            name_separator=first.get("name_separator") or " ",
+            set_name=str(first.get("feature_set") or ""),
         )
 
     @property
@@ -138,6 +175,49 @@ class FeatureSet:
     def display_labels(self) -> dict[str, str]:
         """Fit column -> display label (a category's name for a one-hot column)."""
         return {f.name: f.label for f in self.features}
+
+    # What the report reads the feature set for (labels, lookups, report order).
+
+    @property
+    def report_measures(self) -> list[Feature]:
+        """The measures in *report order*: summable ones first, then the others, each group
+        in fit order."""
+        return sorted(self.measures, key=lambda f: not f.is_summable)
+
+    @property
+    def one_hots(self) -> list[Feature]:
+        """The 0/1 columns, in fit order."""
+        return [f for f in self.features if f.kind == "one_hot"]
+
+    @property
+    def code_labels(self) -> list[str]:
+        """Labels of the ``code`` columns (a categorical's code used as a number)."""
+        return [f.label for f in self.features if f.kind == "code"]
+
+    @property
+    def categoricals(self) -> tuple[Categorical, ...]:
+        """The categorical features in the fit order of their first one-hot column."""
+        return tuple(
+            Categorical(
+                name,
+                tuple(
+                    sorted(
+                        (int(f.category_code), f.label)
+                        for f in self.one_hots
+                        if f.source == name and f.category_code is not None
+                    )
+                ),
+            )
+            for name in self.categorical_names
+        )
+
+    def categorical(self, name: str) -> Categorical | None:
+        """The categorical feature ``name``, None when the set has none of that name."""
+        return next((c for c in self.categoricals if c.name == name), None)
+
+    def label_of(self, name: str) -> str:
+        """The display label of fit column ``name`` (the name itself when unknown)."""
+        return next((f.label for f in self.features if f.name == name), name)
 
 
 def to_matrix(table: pa.Table, columns: Sequence[str]) -> np.ndarray:

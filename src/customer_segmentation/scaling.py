@@ -100,3 +100,31 @@ class FittedScaler:
             std=ordered.column("std").to_numpy(),
             n_samples=int(ordered.column("n_samples")[0].as_py()),
         )
+
+
+def column_z_scores(
+    values: np.ndarray, mean: float, std: float, transform: str = "none"
+) -> np.ndarray:
+    """z-scores of one feature from its fitted moments, as the fit computes them.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        (n,) values in original units (NaN stays NaN).
+    mean, std : float
+        The fit's mean and population std of the feature, in fit units (e.g.
+        ``segment_centroids.feature_mean`` / ``feature_std``).
+    transform : str
+        ``log1p`` (the fit sees ln(1 + x)) or ``none``.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n,) z-scores (dimensionless); a constant feature (std 0) gets scale 1, as in
+        :class:`FittedScaler`.
+    """
+    fitted = np.asarray(values, dtype=np.float64)
+    if transform == "log1p":
+        fitted = np.log1p(fitted)
+    scaler = FittedScaler(("feature",), np.array([mean], float), np.array([std], float), 0)
+    return scaler.transform_column(0, fitted)

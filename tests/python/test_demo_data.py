@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import date
@@ -18,7 +19,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 from sklearn.preprocessing import StandardScaler
 
-from customer_segmentation.demo_data import (
+from demo.generate import (
     BAD_TRANSACTION_KINDS,
     CHANNEL_SHARES,
     CUSTOMER_TYPES,
@@ -37,6 +38,11 @@ from customer_segmentation.demo_data import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
+# `python -m demo.generate` from any folder: demo/ lives at the repository root, not in the wheel.
+_ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+}
 DEMO_ROWS = 3834
 VALUE_COLUMNS = ["minutes_watched", "CLV", "region", "channel"]
 
@@ -295,7 +301,7 @@ def test_cli_writes_file_and_reports(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "customer_segmentation.demo_data",
+            "demo.generate",
             "--rows",
             "500",
             "--seed",
@@ -306,6 +312,7 @@ def test_cli_writes_file_and_reports(tmp_path: Path) -> None:
             "--with-ids",
         ],
         capture_output=True,
+        env=_ENV,
         text=True,
         check=False,
         timeout=60,
@@ -319,8 +326,9 @@ def test_cli_writes_file_and_reports(tmp_path: Path) -> None:
 
 def test_cli_rejects_bad_suffix(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "customer_segmentation.demo_data", "--out", "x.json"],
+        [sys.executable, "-m", "demo.generate", "--out", "x.json"],
         capture_output=True,
+        env=_ENV,
         text=True,
         check=False,
         cwd=tmp_path,
@@ -376,7 +384,7 @@ def test_demo_customers_seed_is_reproducible(tmp_path: Path) -> None:
     regenerated = write_customers(tmp_path / "demo_customers.csv", DEMO_ROWS, seed=7)
     assert regenerated.read_bytes() == seed_file.read_bytes(), (
         "seeds/demo_customers.csv differs from the generator: run "
-        "python -m customer_segmentation.demo_data --rows 3834 --seed 7 "
+        "python -m demo.generate --rows 3834 --seed 7 "
         "--out seeds/demo_customers.csv"
     )
 
@@ -568,7 +576,7 @@ def test_demo_transactions_seed_is_reproducible(tmp_path: Path) -> None:
     regenerated = write_transactions(tmp_path / "demo_transactions.csv")
     assert regenerated.read_bytes() == seed_file.read_bytes(), (
         "seeds/demo_transactions.csv differs from the generator: run "
-        "python -m customer_segmentation.demo_data transactions "
+        "python -m demo.generate transactions "
         "--out seeds/demo_transactions.csv"
     )
     assert seed_file.stat().st_size < 600_000
@@ -599,7 +607,7 @@ def test_cli_transactions(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "customer_segmentation.demo_data",
+            "demo.generate",
             "transactions",
             "--out",
             str(out),
@@ -611,6 +619,7 @@ def test_cli_transactions(tmp_path: Path) -> None:
             "3",
         ],
         capture_output=True,
+        env=_ENV,
         text=True,
         check=False,
         timeout=60,
@@ -625,11 +634,12 @@ def test_cli_transactions(tmp_path: Path) -> None:
 
 
 def test_cli_transactions_bad_rows_and_customers_word(tmp_path: Path) -> None:
-    module = [sys.executable, "-m", "customer_segmentation.demo_data"]
+    module = [sys.executable, "-m", "demo.generate"]
     bad = tmp_path / "bad.csv"
     run = subprocess.run(
         [*module, "transactions", "--out", str(bad), "--customers", "100", "--bad-rows"],
         capture_output=True,
+        env=_ENV,
         text=True,
         check=False,
         timeout=60,
@@ -641,12 +651,13 @@ def test_cli_transactions_bad_rows_and_customers_word(tmp_path: Path) -> None:
     with_word, without = tmp_path / "a.csv", tmp_path / "b.csv"
     for args in (["customers", "--rows", "50", "--out", str(with_word)],
                  ["--rows", "50", "--out", str(without)]):  # fmt: skip
-        run = subprocess.run([*module, *args], capture_output=True, text=True, timeout=60)
+        run = subprocess.run([*module, *args], capture_output=True, env=_ENV, text=True, timeout=60)
         assert run.returncode == 0, run.stderr
     assert with_word.read_bytes() == without.read_bytes()
     bad_suffix = subprocess.run(
         [*module, "transactions", "--out", "x.json"],
         capture_output=True,
+        env=_ENV,
         text=True,
         check=False,
         cwd=tmp_path,

@@ -98,7 +98,7 @@ def test_customer_id_column_is_used_and_checked(tmp_path):
 
 
 def test_parquet_input_and_a_path_with_a_quote(tmp_path):
-    from customer_segmentation.demo_data import write_customers
+    from demo.generate import write_customers
 
     target = tmp_path / "it's here" / "customers.parquet"
     write_customers(target, rows=300, seed=3, with_ids=True)

@@ -44,7 +44,7 @@ def test_case_study_preset_follows_the_notebook(tmp_path, real_data_path):
 
 
 def test_shuffled_input_gives_every_customer_the_same_segment(tmp_path):
-    from customer_segmentation.demo_data import generate_customers
+    from demo.generate import generate_customers
 
     table = generate_customers(1500, seed=11, with_ids=True)
     ordered, shuffled = tmp_path / "ordered.csv", tmp_path / "shuffled.csv"

@@ -8,7 +8,7 @@ import pytest
 from conftest import REPO, assert_ok, build
 from sklearn.metrics import adjusted_rand_score
 
-from customer_segmentation.demo_data import (
+from demo.generate import (
     TRANSACTIONS_END_DATE,
     generate_transactions,
     inject_bad_rows,

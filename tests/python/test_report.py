@@ -12,13 +12,24 @@ import sys
 from pathlib import Path
 
 import duckdb
+import markupsafe
 import numpy as np
 import pytest
 from conftest import DbtRun, assert_ok, build
 from scipy.cluster.hierarchy import fcluster, linkage
 
 from customer_segmentation import report
-from customer_segmentation.report import CHART_IDS, ReportError, render_report
+from customer_segmentation.features import FeatureSet
+from customer_segmentation.report import (
+    CHART_IDS,
+    ReportError,
+    categories,
+    charts,
+    drawing,
+    reading,
+    render_report,
+)
+from customer_segmentation.scaling import column_z_scores
 
 pytestmark = pytest.mark.e2e
 
@@ -243,7 +254,8 @@ def test_header_and_scatter_captions(rendered, demo_build):
     total = demo_build.scalar("select count(*) from marts.customer_segments")
     source = demo_build.scalar("select input_source from marts.segmentation_runs")
     assert "<h1>Customer segmentation report</h1>" in page
-    assert source.replace("'", "&#x27;") in page
+    assert str(markupsafe.escape(source)) in page  # escaped as the template escapes it
+    assert "'" not in source or source not in page  # quotes (seed 'demo_customers') escaped
     for chart_id in SCATTER_CHARTS:
         assert f"sample of {total:,} of {total:,} customers" in _caption(page, chart_id)
 
@@ -280,7 +292,7 @@ def test_box_plots_and_bars_cover_every_measure(rendered, demo_build):
 def test_box_statistics_match_numpy(demo_build):
     measure = "minutes_watched"
     with duckdb.connect(str(demo_build.database), read_only=True) as con:
-        boxes = report.box_statistics(con, measure)
+        boxes = reading.box_statistics(con, measure)
     rows = np.array(
         demo_build.query(f"select segment_id, {measure} from marts.customer_segments"),
         dtype=float,
@@ -307,9 +319,9 @@ def test_effect_tables_have_a_row_per_test(rendered, demo_build):
     )
     for _, label, _ in _report_measures(demo_build):
         assert f"<td>{label}</td>" in kw
-    for header in ("<th class=num>H</th>", "<th class=num>ε²</th>", "<th>magnitude</th>"):
+    for header in ('<th class="num">H</th>', '<th class="num">ε²</th>', "<th>magnitude</th>"):
         assert header in kw
-    assert "<th class=num>χ²</th>" in chi and "Cramér's V" in chi
+    assert '<th class="num">χ²</th>' in chi and "Cramér's V" in html.unescape(chi)
 
 
 def test_residual_heatmap_marks_the_cells_beyond_two(rendered, demo_build):
@@ -336,11 +348,11 @@ def test_residual_heatmap_marks_the_cells_beyond_two(rendered, demo_build):
 
 
 def test_large_inputs_are_sampled(demo_build, tmp_path, monkeypatch):
-    monkeypatch.setattr(report, "SCATTER_MAX_POINTS", 1_000)
+    monkeypatch.setattr(reading, "SCATTER_MAX_POINTS", 1_000)
     columns = ["minutes_watched", "customer_lifetime_value"]
     with duckdb.connect(str(demo_build.database), read_only=True) as con:
-        first, total = report._scatter_sample(con, columns)
-        second, _ = report._scatter_sample(con, columns)
+        first, total = reading.scatter_sample(con, columns)
+        second, _ = reading.scatter_sample(con, columns)
     assert len(first["customer_id"]) == 1_000
     assert set(first) == {"customer_id", "segment_id", *columns}
     np.testing.assert_array_equal(first["customer_id"], second["customer_id"])
@@ -356,7 +368,7 @@ def test_large_inputs_are_sampled(demo_build, tmp_path, monkeypatch):
 
 def test_correlations_match_numpy(demo_build):
     with duckdb.connect(str(demo_build.database), read_only=True) as con:
-        labels, matrix = report.correlation_matrix(con)
+        labels, matrix = reading.correlation_matrix(con)
         rows = con.execute(
             """
             select minutes_watched, customer_lifetime_value, region_code, channel_code
@@ -379,18 +391,20 @@ def test_features_derived_without_feature_definitions_match(demo_build):
     """The fallback for databases without marts.feature_definitions (e.g. a serving file)
     finds the same measures, summable flags and categories."""
     with duckdb.connect(str(demo_build.database), read_only=True) as con:
-        declared = report.read_features(con)
-        fit = report._records(
+        declared = reading.read_features(con)
+        fit = reading.records(
             con,
             "select distinct feature_name, feature_position, feature_kind, feature_transform "
             "from marts.segment_centroids",
         )
         profiles = {r[0] for r in con.execute("describe marts.segment_profiles").fetchall()}
-        derived = report.features_from_rows(
-            report.derived_definitions(fit, profiles, report._categories_present(con))
+        derived = FeatureSet.from_rows(
+            reading.derived_definitions(fit, profiles, reading.categories_present(con))
         )
-    assert [m.name for m in derived.measures] == [m.name for m in declared.measures]
-    assert [m.is_summable for m in derived.measures] == [m.is_summable for m in declared.measures]
+    assert [m.name for m in derived.report_measures] == [m.name for m in declared.report_measures]
+    assert [m.is_summable for m in derived.report_measures] == [
+        m.is_summable for m in declared.report_measures
+    ]
     assert derived.categoricals == declared.categoricals
 
 
@@ -405,7 +419,7 @@ def test_dendrogram_cut_leaves_k_clusters(demo_build):
         dtype=float,
     )
     k = demo_build.scalar("select k from marts.segmentation_runs")
-    cut = report._cut_height(merges, k)
+    cut = charts.cut_height(merges, k)
     assert len(np.unique(fcluster(merges, t=cut, criterion="distance"))) == k
     ward_clusters = demo_build.scalar(
         "select count(distinct ward_cluster) from marts.customer_segments"
@@ -417,10 +431,10 @@ def test_dendrogram_cut_leaves_k_clusters(demo_build):
 def test_cut_height_on_a_small_tree(k):
     points = np.random.default_rng(0).normal(size=(20, 3))
     merges = linkage(points, method="ward")
-    cut = report._cut_height(merges, k)
+    cut = charts.cut_height(merges, k)
     assert len(np.unique(fcluster(merges, t=cut, criterion="distance"))) == k
-    assert report._cut_height(merges, 1) is None
-    assert report._cut_height(merges, 21) is None
+    assert charts.cut_height(merges, 1) is None
+    assert charts.cut_height(merges, 21) is None
 
 
 def test_renders_from_the_serving_file(demo_build, tmp_path):
@@ -438,6 +452,21 @@ def test_renders_from_the_serving_file(demo_build, tmp_path):
     page = result.path.read_text()
     assert published.run_id in page
     assert "customer lifetime value" in page  # labels derived when feature_definitions is absent
+
+
+def test_without_effect_tests_the_chart_ids_are_the_page_figures(demo_build, tmp_path):
+    """A database without marts.category_effect_tests (and feature_definitions): the effect
+    section is a note, and chart_ids lists exactly the figures the page holds."""
+    copy = tmp_path / "no_effects.duckdb"
+    copy.write_bytes(demo_build.database.read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        con.execute("drop table marts.category_effect_tests")
+        con.execute("drop table marts.feature_definitions")
+    result = render_report(copy, tmp_path / "no_effects.html")
+    page = result.path.read_text()
+    assert result.chart_ids == list(_figures(page))
+    assert "chart-residuals" not in result.chart_ids and "chart-categories" in result.chart_ids
+    assert "No effect tests: this database has no marts.category_effect_tests" in page
 
 
 def test_no_figures_left_open(rendered):
@@ -547,32 +576,36 @@ def test_report_order_puts_summable_measures_first():
             (4, "is_tier_basic", "one_hot", "tier", "Basic", False, 1),
         ]
     ]
-    features = report.features_from_rows(rows)
-    assert [m.name for m in features.measures] == ["revenue", "visits"]
+    features = FeatureSet.from_rows(rows)
+    assert [m.name for m in features.report_measures] == ["revenue", "visits"]
+    assert [m.name for m in features.measures] == ["visits", "revenue"]  # fit order
+    assert features.set_name == "feature set 'x'"
     assert [c.name for c in features.categoricals] == ["tier"]
     assert features.categoricals[0].categories == ((1, "Basic"), (2, "Gold"))
-    assert report.category_pair(features) == (None, features.categoricals[0])
+    assert categories.category_pair(features) == (None, features.categoricals[0])
 
 
 def test_z_scores_and_outlier_rule():
     values = np.array([0.0, 1.0, np.e - 1, 100.0])
-    np.testing.assert_allclose(report.z_scores(values, 1.0, 2.0), (values - 1.0) / 2.0)
+    np.testing.assert_allclose(column_z_scores(values, 1.0, 2.0), (values - 1.0) / 2.0)
     np.testing.assert_allclose(
-        report.z_scores(values, 0.0, 1.0, "log1p"), np.log1p(values), atol=1e-12
+        column_z_scores(values, 0.0, 1.0, "log1p"), np.log1p(values), atol=1e-12
     )
-    assert report.z_scores(values, 5.0, 0.0).tolist() == (values - 5.0).tolist()  # constant
+    assert column_z_scores(values, 5.0, 0.0).tolist() == (values - 5.0).tolist()  # constant
     z = np.array([[0.0, 3.0], [-3.01, 0.0], [2.9, -2.9], [np.nan, 0.0], [0.0, 4.0]])
-    assert report.outlier_mask(z).tolist() == [False, True, False, False, True]
+    assert reading.outlier_mask(z).tolist() == [False, True, False, False, True]
 
 
 def test_axis_scale_uses_symlog_for_skewed_non_negative_measures():
-    skewed = report.MeasureStats(10.0, 0.0, 3.0, 1e5, 9.0, 100)
-    assert report.axis_scale(skewed) == report.AxisScale("symlog", 1.0, True)
-    small = report.MeasureStats(0.1, 0.0, 0.02, 5.0, 4.0, 100)
-    assert report.axis_scale(small).linthresh == pytest.approx(0.01)
-    assert report.axis_scale(report.MeasureStats(10.0, 2.0, 3.0, 1e5, 9.0, 100)).from_zero is False
-    assert report.axis_scale(report.MeasureStats(1.0, -5.0, 0.0, 1e5, 9.0, 100)).kind == "linear"
-    assert report.axis_scale(report.MeasureStats(1.0, 0.0, 1.0, 2.0, 0.5, 100)).kind == "linear"
+    skewed = reading.MeasureStats(10.0, 0.0, 3.0, 1e5, 9.0, 100)
+    assert drawing.axis_scale(skewed) == drawing.AxisScale("symlog", 1.0, True)
+    small = reading.MeasureStats(0.1, 0.0, 0.02, 5.0, 4.0, 100)
+    assert drawing.axis_scale(small).linthresh == pytest.approx(0.01)
+    assert (
+        drawing.axis_scale(reading.MeasureStats(10.0, 2.0, 3.0, 1e5, 9.0, 100)).from_zero is False
+    )
+    assert drawing.axis_scale(reading.MeasureStats(1.0, -5.0, 0.0, 1e5, 9.0, 100)).kind == "linear"
+    assert drawing.axis_scale(reading.MeasureStats(1.0, 0.0, 1.0, 2.0, 0.5, 100)).kind == "linear"
 
 
 def test_residual_matrix_orders_and_marks_cells():
@@ -585,10 +618,53 @@ def test_residual_matrix_orders_and_marks_cells():
             ("a", "y", None, False),
         ]
     ]
-    rows, columns, residuals, low = report.residual_matrix(cells, ["b", "a"], [])
+    rows, columns, residuals, low = categories.residual_matrix(cells, ["b", "a"], [])
     assert rows == ["b", "a"] and columns == ["x", "y"]
     np.testing.assert_array_equal(residuals, [[2.5, 0.1], [-2.5, np.nan]])
     assert low.tolist() == [[False, False], [True, False]]
+
+
+def test_page_escapes_every_value_and_lays_out_the_tables():
+    """The template autoescapes: a hostile segment name or input source stays text."""
+    from customer_segmentation.report import page
+
+    features = FeatureSet.from_rows(
+        [
+            {
+                "feature_position": 1,
+                "feature_name": "spend",
+                "feature_kind": "numeric",
+                "source_feature": "spend",
+                "feature_label": "spend <em>",
+                "is_summable": True,
+            }
+        ]
+    )
+    profile = {
+        "segment_id": 1,
+        "segment_name": "<script>alert(1)</script>",
+        "count_customers": 12_345,
+        "share_of_customers": 1.0,
+        "avg_spend": 2.5,
+        "median_spend": 2.0,
+        "share_of_spend": 1.0,
+        "recommended_action": "Retain: call <b>now</b>",
+    }
+    stats = {"spend": reading.MeasureStats(2.5, 0.0, 2.0, 9.0, 0.1, 12_345)}
+    run = {"input_source": "file '<x>.csv'", "k": 1, "k_rule": "fixed"}
+    tables = {
+        "table-profiles": page.profiles_table([profile], features, stats),
+        "table-run": page.run_table(run),
+    }
+    content = page.Page(Path("db.duckdb"), run, features, 1, {}, tables, set())
+    text = page.render(content)
+    assert "<script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "<b>now</b>" not in text and "<b>Retain</b>: call &lt;b&gt;now&lt;/b&gt;" in text
+    assert "spend &lt;em&gt;<br><small>mean / median</small>" in text
+    assert "<code>file &#39;&lt;x&gt;.csv&#39;</code>" in text
+    profiles_html = _table(text, "table-profiles")
+    assert _body_rows(profiles_html) == 1 and "12,345<br><small>100.0%</small>" in profiles_html
+    assert "No effect tests" in text  # no categoricals: the note instead of the tables
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,8 +14,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from customer_segmentation import demo_data, pipeline
+from customer_segmentation import pipeline
 from customer_segmentation.settings import SegmentationSettings
+from demo import generate as demo_data
 
 REPO = Path(__file__).resolve().parents[2]
 #: The canonical fit order of int_customer_features on the demo columns.

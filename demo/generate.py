@@ -29,9 +29,9 @@ tests of input handling.
 
 Command line::
 
-    python -m customer_segmentation.demo_data [customers] --rows 3834 --seed 7 \\
+    python -m demo.generate [customers] --rows 3834 --seed 7 \\
         --out seeds/demo_customers.csv [--planted] [--with-ids]
-    python -m customer_segmentation.demo_data transactions \\
+    python -m demo.generate transactions \\
         --out seeds/demo_transactions.csv [--truth PATH] [--customers 1200] [--seed 11] \\
         [--bad-rows]
 """
@@ -952,7 +952,7 @@ def write_transactions(
 def _transactions_main(argv: Sequence[str]) -> int:
     """``transactions`` subcommand; prints ``<path> rows=<n> customers=<m> seconds=<s>``."""
     parser = argparse.ArgumentParser(
-        prog="python -m customer_segmentation.demo_data transactions",
+        prog="python -m demo.generate transactions",
         description="Write deterministic demo purchases with four planted RFM customer types.",
     )
     parser.add_argument("--out", required=True, type=Path, help="output .csv or .parquet path")
@@ -1004,9 +1004,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args[:1] == ["customers"]:
         args = args[1:]
     parser = argparse.ArgumentParser(
-        prog="python -m customer_segmentation.demo_data [customers]",
+        prog="python -m demo.generate [customers]",
         description="Write deterministic synthetic learning-platform customers (CSV or Parquet).",
-        epilog="Demo purchases: python -m customer_segmentation.demo_data transactions --help",
+        epilog="Demo purchases: python -m demo.generate transactions --help",
     )
     parser.add_argument("--rows", type=int, default=3834, help="number of rows (default 3834)")
     parser.add_argument("--seed", type=int, default=7, help="root random seed (default 7)")
