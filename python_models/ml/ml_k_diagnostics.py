@@ -1,6 +1,6 @@
 """k-means at every k of the range: WCSS, silhouette, CH, DB; which k the rule chooses."""
 
-from customer_segmentation.engines import k_diagnostics
+from customer_segmentation.models import k_diagnostics
 from customer_segmentation.settings import SegmentationSettings
 
 
@@ -23,4 +23,4 @@ def model(dbt, session):
     z = dbt.ref("ml_customer_features_z")
 
     settings = SegmentationSettings.from_config(config.get)
-    return k_diagnostics(z, settings, input_label, spark_diagnostics=spark_diagnostics)
+    return k_diagnostics(session, z, settings, input_label, spark_diagnostics=spark_diagnostics)

@@ -1,6 +1,6 @@
 """The final k-means fit: one row per segment x feature (centroids, names, fit facts)."""
 
-from customer_segmentation.engines import kmeans_fit
+from customer_segmentation.models import kmeans_fit
 from customer_segmentation.settings import SegmentationSettings
 
 
@@ -20,12 +20,12 @@ def model(dbt, session):
     definitions = dbt.ref("int_feature_definitions")
 
     return kmeans_fit(
+        session,
         z,
         scaler,
         diagnostics,
         definitions,
         SegmentationSettings.from_config(config.get),
-        session=session,
         this=dbt.this,
         warm_start=warm_start,
         warm_start_units=warm_start_units,

@@ -1,6 +1,6 @@
 """Leaves of the Ward tree: every customer (exact Ward) or k-means micro-clusters (two-stage)."""
 
-from customer_segmentation.engines import ward_leaves
+from customer_segmentation.models import ward_leaves
 from customer_segmentation.settings import SegmentationSettings
 
 
@@ -12,4 +12,4 @@ def model(dbt, session):
     }
     z = dbt.ref("ml_customer_features_z")
 
-    return ward_leaves(z, SegmentationSettings.from_config(config.get))
+    return ward_leaves(session, z, SegmentationSettings.from_config(config.get))

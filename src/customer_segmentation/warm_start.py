@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,41 @@ UNITS = ("original", "z")
 
 class WarmStartError(ValueError):
     """A warm-start source cannot be used; the message names the file, row and column."""
+
+
+@dataclass(frozen=True)
+class WarmStart:
+    """Where Lloyd starts: ``centroids`` (k, d) in z units, and a label for the record."""
+
+    centroids: np.ndarray
+    label: str
+
+
+def _unset(value: object) -> bool:
+    return value is None or str(value).strip().lower() in ("", "none", "null")
+
+
+def resolve_warm_start(
+    setting: str | None,
+    units: str | None,
+    scaler: FittedScaler,
+    previous: pa.Table | None,
+    features: FeatureSet,
+) -> WarmStart | None:
+    """The warm start a ``warm_start`` var asks for: none, ``previous`` (the centroids of the
+    last run in this database) or the path of a centroid CSV."""
+    if _unset(setting):
+        return None
+    if str(setting).strip().lower() == "previous":
+        if previous is None or previous.num_rows == 0:
+            raise WarmStartError("warm_start 'previous': this database has no previous run")
+        centroids, _ = previous_fit_centroids(previous, scaler, features)
+        return WarmStart(centroids, "warm start: previous run's centroids")
+    label = f"warm_start '{setting}'"
+    table = read_centroid_file(str(setting))
+    unit = "original" if _unset(units) else str(units)
+    centroids = centroids_from_table(table, scaler, features, units=unit, source=label)
+    return WarmStart(centroids, label)
 
 
 def read_centroid_file(path: str | Path) -> pa.Table:
