@@ -29,7 +29,7 @@ from customer_segmentation.warehouse import existing_table
 def _sorted(table: pa.Table, order: str) -> pa.Table:
     """An Arrow table in ``order`` (comma-separated columns, ascending, NULLs last: DuckDB's)."""
     keys = [(name.strip(), "ascending") for name in order.split(",") if name.strip()]
-    return table.sort_by(keys, null_placement="at_end")
+    return table.sort_by(keys)  # Arrow puts nulls last by default, as DuckDB does
 
 
 class LocalEngine:
