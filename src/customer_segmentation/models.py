@@ -48,20 +48,16 @@ def customer_features_z(session: Any, definitions: Any, rows: Any, scaler: Any) 
     return engine.standardise(rows, fitted, features.canonical_order)
 
 
-def k_diagnostics(
-    session: Any,
-    z: Any,
-    settings: SegmentationSettings,
-    source: str | None,
-    *,
-    spark_diagnostics: str | None = None,
-) -> Any:
-    """ml_k_diagnostics; ``spark_diagnostics`` (``driver`` or ``mllib``) applies on Spark."""
+def _settings(engine: Engine, settings: Any) -> SegmentationSettings:
+    return SegmentationSettings.from_arrow(engine.read(settings))
+
+
+def k_diagnostics(session: Any, z: Any, settings: Any) -> Any:
+    """ml_k_diagnostics; the settings' spark_diagnostics mode applies on Spark only."""
     engine = for_session(session)
-    mode = "driver"
-    if engine.name == "spark" and spark_diagnostics not in (None, "", "None", "none", "null"):
-        mode = str(spark_diagnostics).strip().lower()
-    table = diagnostics.k_diagnostics_table(engine, z, settings, source, mode=mode)
+    fit = _settings(engine, settings)
+    mode = fit.spark_diagnostics if engine.name == "spark" else "driver"
+    table = diagnostics.k_diagnostics_table(engine, z, fit, fit.input_label, mode=mode)
     return engine.table(table)
 
 
@@ -71,26 +67,25 @@ def kmeans_fit(
     scaler: Any,
     k_diagnostics: Any,
     definitions: Any,
-    settings: SegmentationSettings,
+    settings: Any,
     *,
     this: Any,
-    warm_start: str | None,
-    warm_start_units: str | None,
 ) -> Any:
     """ml_kmeans_fit; ``this`` is the model's own relation, whose previous contents keep
     segment ids stable across runs."""
     engine = for_session(session)
     features = _features(engine, definitions)
+    fit = _settings(engine, settings)
     fitted = FittedScaler.from_arrow(engine.read(scaler))
     previous = engine.previous(this)
-    start = resolve_warm_start(warm_start, warm_start_units, fitted, previous, features)
+    start = resolve_warm_start(fit.warm_start, fit.warm_start_units, fitted, previous, features)
     table = segments.kmeans_fit_table(
         engine,
         z,
         fitted,
         engine.read(k_diagnostics),
         features,
-        settings,
+        fit,
         previous=previous,
         warm_start=start,
     )
@@ -103,9 +98,9 @@ def customer_assignments(session: Any, z: Any, fit: Any) -> Any:
     return engine.assign(z, segments.centroid_matrix(engine.read(fit)))
 
 
-def ward_leaves(session: Any, z: Any, settings: SegmentationSettings) -> Any:
+def ward_leaves(session: Any, z: Any, settings: Any) -> Any:
     engine = for_session(session)
-    return tree.ward_leaves(engine, z, settings)
+    return tree.ward_leaves(engine, z, _settings(engine, settings))
 
 
 def ward_linkage(session: Any, z: Any, leaves: Any) -> Any:
