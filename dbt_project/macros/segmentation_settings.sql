@@ -67,10 +67,12 @@
     {%- if _settings_unset(value) -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- if value is boolean or modules.re.fullmatch('-?[0-9]+', value | string | trim) is none -%}
+    {%- set text = value | string | trim -%}
+    {%- set whole = (value is number and value | int == value) or (value is string and text.lstrip('-').isdigit()) -%}
+    {%- if value is boolean or not whole -%}
         {{ exceptions.raise_compiler_error(where ~ ": expected an integer, got '" ~ value ~ "'") }}
     {%- endif -%}
-    {%- set number = value | string | trim | int -%}
+    {%- set number = value | int -%}
     {%- if number < minimum -%}
         {{ exceptions.raise_compiler_error(where ~ ": must be at least " ~ minimum ~ ", got " ~ number) }}
     {%- endif -%}
