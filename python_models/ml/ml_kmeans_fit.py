@@ -10,5 +10,7 @@ def model(dbt, session):
     diagnostics = dbt.ref("ml_k_diagnostics")
     definitions = dbt.ref("int_feature_definitions")
     settings = dbt.ref("int_segmentation_settings")
+    previous = dbt.ref("ml_previous_fit")
+    warm_start = dbt.ref("ml_warm_start")
 
-    return kmeans_fit(session, z, scaler, diagnostics, definitions, settings, this=dbt.this)
+    return kmeans_fit(session, z, scaler, diagnostics, definitions, settings, previous, warm_start)

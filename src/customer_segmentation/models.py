@@ -25,7 +25,13 @@ from customer_segmentation.features import FeatureSet
 from customer_segmentation.progress import reporter
 from customer_segmentation.scaling import FittedScaler
 from customer_segmentation.settings import SegmentationSettings
-from customer_segmentation.warm_start import resolve_warm_start
+from customer_segmentation.warm_start import (
+    WarmStartError,
+    column_aliases,
+    resolve_warm_start,
+    warm_start_from_table,
+    warm_start_table,
+)
 
 
 def _features(engine: Engine, definitions: Any) -> FeatureSet:
@@ -52,13 +58,69 @@ def _settings(engine: Engine, settings: Any) -> SegmentationSettings:
     return SegmentationSettings.from_arrow(engine.read(settings))
 
 
-def k_diagnostics(session: Any, z: Any, settings: Any) -> Any:
-    """ml_k_diagnostics; the settings' spark_diagnostics mode applies on Spark only."""
+def k_diagnostics(session: Any, z: Any, settings: Any, warm_start: Any) -> Any:
+    """ml_k_diagnostics; the settings' spark_diagnostics mode applies on Spark only.
+    ``warm_start`` (ml_warm_start) is read so a bad centroid file stops the build before the
+    diagnostics run; the diagnostics table itself does not depend on it."""
     engine = for_session(session)
     fit = _settings(engine, settings)
+    if engine.count(warm_start):
+        reporter("ml_k_diagnostics")(
+            "warm start checked (ml_warm_start): the final fit starts there"
+        )
     mode = fit.spark_diagnostics if engine.name == "spark" else "driver"
     table = diagnostics.k_diagnostics_table(engine, z, fit, fit.input_label, mode=mode)
     return engine.table(table)
+
+
+#: The columns of ml_kmeans_fit that ml_previous_fit keeps (what id matching needs).
+PREVIOUS_FIT_SCHEMA = pa.schema(
+    [
+        ("segment_id", pa.int32()),
+        ("segment_name", pa.string()),
+        ("feature_name", pa.string()),
+        ("feature_position", pa.int32()),
+        ("centroid_z", pa.float64()),
+        ("centroid_original", pa.float64()),
+    ]
+)
+
+
+def previous_fit(session: Any, this: Any) -> Any:
+    """ml_previous_fit: the last run's ml_kmeans_fit (its id-matching columns), read before
+    the new fit replaces it; no rows on the first run. ``this`` is the model's relation."""
+    engine = for_session(session)
+    previous = engine.previous(this, "ml_kmeans_fit")
+    if previous is None:
+        return engine.table(PREVIOUS_FIT_SCHEMA.empty_table())
+    return engine.table(previous.select(PREVIOUS_FIT_SCHEMA.names).cast(PREVIOUS_FIT_SCHEMA))
+
+
+def warm_start(session: Any, settings: Any, scaler: Any, definitions: Any, previous: Any) -> Any:
+    """ml_warm_start: the warm start's centroids (z units), checked before the k diagnostics
+    run; no rows when var warm_start is unset. A start whose k differs from a fixed k stops
+    here, naming the var."""
+    engine = for_session(session)
+    fit = _settings(engine, settings)
+    definition_table = engine.read(definitions)
+    features = FeatureSet.from_arrow(definition_table)
+    fitted = FittedScaler.from_arrow(engine.read(scaler))
+    start = resolve_warm_start(
+        fit.warm_start,
+        fit.warm_start_units,
+        fitted,
+        engine.read(previous),
+        features,
+        column_aliases(definition_table),
+    )
+    if start is not None:
+        count = start.centroids.shape[0]
+        if fit.k_rule == "fixed" and count != fit.k:
+            raise WarmStartError(
+                f"{start.label}: {count} centroids, but k is {fit.k}; set var k: {count}"
+            )
+        reporter("ml_warm_start")(f"{start.label}: {count} centroids checked")
+    return engine.table(warm_start_table(start, features.names))
 
 
 def kmeans_fit(
@@ -68,26 +130,22 @@ def kmeans_fit(
     k_diagnostics: Any,
     definitions: Any,
     settings: Any,
-    *,
-    this: Any,
+    previous: Any,
+    warm_start: Any,
 ) -> Any:
-    """ml_kmeans_fit; ``this`` is the model's own relation, whose previous contents keep
-    segment ids stable across runs."""
+    """ml_kmeans_fit from the k diagnostics' chosen k (or ml_warm_start's centroids); segment
+    ids are matched to ml_previous_fit."""
     engine = for_session(session)
     features = _features(engine, definitions)
-    fit = _settings(engine, settings)
-    fitted = FittedScaler.from_arrow(engine.read(scaler))
-    previous = engine.previous(this)
-    start = resolve_warm_start(fit.warm_start, fit.warm_start_units, fitted, previous, features)
     table = segments.kmeans_fit_table(
         engine,
         z,
-        fitted,
+        FittedScaler.from_arrow(engine.read(scaler)),
         engine.read(k_diagnostics),
         features,
-        fit,
-        previous=previous,
-        warm_start=start,
+        _settings(engine, settings),
+        previous=engine.read(previous),
+        warm_start=warm_start_from_table(engine.read(warm_start), features.names),
     )
     return engine.table(table)
 

@@ -76,8 +76,9 @@ class Engine(Protocol):
 
     def count(self, relation: Rows) -> int: ...
 
-    def previous(self, this: Any) -> pa.Table | None:
-        """The current contents of the model's own table (``dbt.this``), or None."""
+    def previous(self, this: Any, identifier: str) -> pa.Table | None:
+        """The current contents of table ``identifier`` in the schema of ``this`` (a model's
+        ``dbt.this``), or None when it does not exist yet."""
         ...
 
     def fit_scaler(self, rows: Rows, names: list[str], order: str) -> FittedScaler:

@@ -62,10 +62,10 @@ class LocalEngine:
     def count(self, relation: Rows) -> int:
         return self.read(relation).num_rows
 
-    def previous(self, this: Any) -> pa.Table | None:
+    def previous(self, this: Any, identifier: str) -> pa.Table | None:
         if self.connection is None or this is None:
             return None
-        return existing_table(self.connection, this.database, this.schema, this.identifier)
+        return existing_table(self.connection, this.database, this.schema, identifier)
 
     def fit_scaler(self, rows: Rows, names: list[str], order: str) -> FittedScaler:
         return FittedScaler.fit(to_matrix(self.read(rows, order), names), names)

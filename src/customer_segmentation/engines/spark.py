@@ -142,7 +142,8 @@ def existing_table(spark: SparkSession, schema: str, identifier: str) -> DataFra
     """``schema.identifier`` if it exists (e.g. the previous run of a model), else None.
 
     With non-Delta tables (parquet, as on local Spark) dbt-spark drops a model's table before
-    the model runs, so a model cannot read its own previous output this way."""
+    the model runs, so a model cannot read its *own* previous output: ml_previous_fit, which
+    runs before ml_kmeans_fit, reads it instead."""
     name = f"{schema}.{identifier}"
     return spark.table(name) if spark.catalog.tableExists(name) else None
 
@@ -175,10 +176,10 @@ class SparkEngine:
     def count(self, relation: DataFrame) -> int:
         return relation.count()
 
-    def previous(self, this: Any) -> pa.Table | None:
+    def previous(self, this: Any, identifier: str) -> pa.Table | None:
         if this is None:
             return None
-        frame = existing_table(self.spark, this.schema, this.identifier)
+        frame = existing_table(self.spark, this.schema, identifier)
         return None if frame is None else frame.toArrow()
 
     # --- standardisation ------------------------------------------------------------------
