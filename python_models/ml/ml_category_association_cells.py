@@ -1,6 +1,6 @@
 """Per cell of every categorical pair: observed, expected counts and standardised residuals."""
 
-from customer_segmentation.engines import category_association_cells
+from customer_segmentation.models import category_association_cells
 
 
 def model(dbt, session):
@@ -8,4 +8,4 @@ def model(dbt, session):
     definitions = dbt.ref("int_feature_definitions")
     customers = dbt.ref("customer_segments")
 
-    return category_association_cells(definitions, customers)
+    return category_association_cells(session, definitions, customers)

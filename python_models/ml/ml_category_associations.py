@@ -1,6 +1,6 @@
 """Chi-square with Cramér's V for every pair of categorical features (region x channel)."""
 
-from customer_segmentation.engines import category_associations
+from customer_segmentation.models import category_associations
 
 
 def model(dbt, session):
@@ -8,4 +8,4 @@ def model(dbt, session):
     definitions = dbt.ref("int_feature_definitions")
     customers = dbt.ref("customer_segments")
 
-    return category_associations(definitions, customers)
+    return category_associations(session, definitions, customers)

@@ -1,6 +1,6 @@
 """Kruskal-Wallis with effect size: each measure across the categories of each categorical."""
 
-from customer_segmentation.engines import category_effects
+from customer_segmentation.models import category_effects
 
 
 def model(dbt, session):
@@ -8,4 +8,4 @@ def model(dbt, session):
     definitions = dbt.ref("int_feature_definitions")
     customers = dbt.ref("customer_segments")
 
-    return category_effects(definitions, customers)
+    return category_effects(session, definitions, customers)

@@ -1,6 +1,6 @@
 """Each customer's nearest centroid, its distance, the runner-up and the margin."""
 
-from customer_segmentation.engines import customer_assignments
+from customer_segmentation.models import customer_assignments
 
 
 def model(dbt, session):
@@ -8,4 +8,4 @@ def model(dbt, session):
     z = dbt.ref("ml_customer_features_z")
     fit = dbt.ref("ml_kmeans_fit")
 
-    return customer_assignments(z, fit)
+    return customer_assignments(session, z, fit)

@@ -1,6 +1,6 @@
 """Standardised features per customer, in the canonical fit order (column fit_row)."""
 
-from customer_segmentation.engines import customer_features_z
+from customer_segmentation.models import customer_features_z
 
 
 def model(dbt, session):
@@ -9,4 +9,4 @@ def model(dbt, session):
     rows = dbt.ref("int_customer_features")
     scaler = dbt.ref("ml_feature_scaler")
 
-    return customer_features_z(definitions, rows, scaler)
+    return customer_features_z(session, definitions, rows, scaler)

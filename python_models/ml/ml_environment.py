@@ -1,6 +1,6 @@
 """Versions of Python and every library that can change a fit, one row per component."""
 
-from customer_segmentation.engines import environment
+from customer_segmentation.models import environment
 
 
 def model(dbt, session):

@@ -1,6 +1,6 @@
 """Fitted standardisation: one row per feature (mean, population std, scale, handling)."""
 
-from customer_segmentation.engines import feature_scaler
+from customer_segmentation.models import feature_scaler
 
 
 def model(dbt, session):
@@ -8,4 +8,4 @@ def model(dbt, session):
     definitions = dbt.ref("int_feature_definitions")
     rows = dbt.ref("int_customer_features")
 
-    return feature_scaler(definitions, rows)
+    return feature_scaler(session, definitions, rows)

@@ -1,6 +1,6 @@
 """Each customer's Ward cluster when the tree is cut at the chosen k."""
 
-from customer_segmentation.engines import ward_clusters
+from customer_segmentation.models import ward_clusters
 
 
 def model(dbt, session):
@@ -9,4 +9,4 @@ def model(dbt, session):
     merges = dbt.ref("ml_ward_linkage")
     diagnostics = dbt.ref("ml_k_diagnostics")
 
-    return ward_clusters(leaves, merges, diagnostics)
+    return ward_clusters(session, leaves, merges, diagnostics)

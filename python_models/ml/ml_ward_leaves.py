@@ -1,15 +1,11 @@
 """Leaves of the Ward tree: every customer (exact Ward) or k-means micro-clusters (two-stage)."""
 
-from customer_segmentation.engines import ward_leaves
-from customer_segmentation.settings import SegmentationSettings
+from customer_segmentation.models import ward_leaves
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    config = {
-        "random_state": dbt.config.get("random_state"),
-        "ward_max_rows": dbt.config.get("ward_max_rows"),
-    }
     z = dbt.ref("ml_customer_features_z")
+    settings = dbt.ref("int_segmentation_settings")
 
-    return ward_leaves(z, SegmentationSettings.from_config(config.get))
+    return ward_leaves(session, z, settings)

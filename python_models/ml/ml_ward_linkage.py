@@ -1,6 +1,6 @@
 """Ward linkage over the leaves: one row per merge (a dendrogram as a table)."""
 
-from customer_segmentation.engines import ward_linkage
+from customer_segmentation.models import ward_linkage
 
 
 def model(dbt, session):
@@ -8,4 +8,4 @@ def model(dbt, session):
     z = dbt.ref("ml_customer_features_z")
     leaves = dbt.ref("ml_ward_leaves")
 
-    return ward_linkage(z, leaves)
+    return ward_linkage(session, z, leaves)

@@ -1,27 +1,18 @@
-"""Run settings: presets, dbt vars, and their validation.
+"""Run settings: one typed row per build (dbt model int_segmentation_settings).
 
-dbt renders model configs from vars as text (``"{{ var('k') }}"`` becomes ``"None"`` or
-``"8"``), so every value passes through :func:`SegmentationSettings.from_config`, which
-turns those strings into typed, checked settings.
+Presets and every default live in dbt_project.yml (var ``presets``); macro
+segmentation_settings resolves the vars against the preset, checks them (a bad var stops the
+build with one line naming it) and materialises one typed row, which the Python fits read with
+:meth:`SegmentationSettings.from_arrow`. Nothing here parses dbt-rendered text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass, fields
+
+import pyarrow as pa
 
 K_RULES = ("fixed", "silhouette", "elbow")
-
-#: Fit defaults per preset; each preset's features are the feature set of the same name in
-#: dbt_project.yml. ``case_study`` follows the published notebook: k-means++ with
-#: random_state 42 and k = 8 (its 14 features include the raw region code). ``rfm`` segments
-#: purchase histories on recency, frequency and monetary value: elbow over k = 2..9, k = 4.
-PRESETS: dict[str, dict[str, Any]] = {
-    "default": {"k": 8, "random_state": 0},
-    "case_study": {"k": 8, "random_state": 42},
-    "rfm": {"k": 4, "k_min": 2, "k_max": 9, "random_state": 0},
-}
 
 #: k-means++ restarts when the n_init var is unset: a budget of rows × restarts per k, so small
 #: inputs get many restarts and large samples few. Measured on the real data (3,834 rows):
@@ -42,31 +33,15 @@ class SettingsError(ValueError):
     """A var has a value the pipeline cannot use; the message names the var."""
 
 
-def _optional(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, str) and value.strip().lower() in ("", "none", "null"):
-        return None
-    return value
-
-
-def _as_int(name: str, value: Any, minimum: int) -> int:
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise SettingsError(f"var {name!r}: expected an integer, got {value!r}") from None
-    if number < minimum:
-        raise SettingsError(f"var {name!r}: must be at least {minimum}, got {number}")
-    return number
-
-
 @dataclass(frozen=True)
 class SegmentationSettings:
     """Everything that decides a fit. Same settings and same input give identical tables.
 
+    The defaults are dbt_project.yml's ``presets.default`` (a test checks they agree).
+
     Attributes
     ----------
-    preset : ``"default"``, ``"case_study"`` or ``"rfm"`` (see :data:`PRESETS`).
+    preset : a preset of var ``presets`` (``default``, ``case_study``, ``rfm``).
     k : segments when ``k_rule == "fixed"``.
     k_min, k_max : the k range of the diagnostics table (inclusive).
     k_rule : ``fixed`` (use ``k``), ``silhouette`` (best silhouette in range, k >= 2) or
@@ -78,6 +53,10 @@ class SegmentationSettings:
     silhouette_max_rows : exact silhouette up to this many customers, a seeded sample above.
     silhouette_sample_size : rows in that sample.
     diagnostics_max_rows : the k diagnostics run on a seeded sample of this many rows above it.
+    warm_start : ``previous``, the path of a centroid CSV, or None.
+    warm_start_units : ``original`` or ``z``: units of that CSV.
+    spark_diagnostics : ``driver`` or ``mllib``: how the Spark engine runs the k diagnostics.
+    input_label : how messages name the input (file path, table or seed).
     """
 
     preset: str = "default"
@@ -91,48 +70,28 @@ class SegmentationSettings:
     silhouette_max_rows: int = 20_000
     silhouette_sample_size: int = 10_000
     diagnostics_max_rows: int = 200_000
+    warm_start: str | None = None
+    warm_start_units: str = "original"
+    spark_diagnostics: str = "driver"
+    input_label: str = "seed demo_customers"
 
     @classmethod
-    def for_preset(cls, preset: str = "default") -> SegmentationSettings:
-        if preset not in PRESETS:
-            raise SettingsError(
-                f"var 'preset': unknown preset {preset!r}; use one of {sorted(PRESETS)}"
-            )
-        return cls(preset=preset, **PRESETS[preset])
-
-    @classmethod
-    def from_config(cls, get: Callable[[str], Any]) -> SegmentationSettings:
-        """Build settings from a config getter (``dbt.config.get`` values or a dict's ``get``).
-
-        Unset values (``None``, ``"None"``, ``""``) keep the preset's default.
-        """
-        preset = _optional(get("preset")) or "default"
-        settings = cls.for_preset(str(preset))
-        changes: dict[str, Any] = {}
-        for name, minimum in (
-            ("k", 1),
-            ("k_min", 1),
-            ("k_max", 1),
-            ("random_state", 0),
-            ("n_init", 1),
-            ("ward_max_rows", 2),
-            ("silhouette_max_rows", 2),
-            ("silhouette_sample_size", 2),
-            ("diagnostics_max_rows", 2),
-        ):
-            value = _optional(get(name))
-            if value is not None:
-                changes[name] = _as_int(name, value, minimum)
-        rule = _optional(get("k_rule"))
-        if rule is not None:
-            if rule not in K_RULES:
-                raise SettingsError(f"var 'k_rule': unknown rule {rule!r}; use one of {K_RULES}")
-            changes["k_rule"] = rule
-        settings = replace(settings, **changes)
+    def from_arrow(cls, table: pa.Table) -> SegmentationSettings:
+        """From the one row of int_segmentation_settings: typed columns named like the fields
+        (n_init and warm_start may be null)."""
+        if table.num_rows != 1:
+            raise SettingsError(f"int_segmentation_settings has {table.num_rows} rows, expected 1")
+        row = table.to_pylist()[0]
+        names = {f.name for f in fields(cls)}
+        missing = sorted(names - set(row))
+        if missing:
+            raise SettingsError(f"int_segmentation_settings lacks columns {missing}")
+        settings = cls(**{name: row[name] for name in names})
         settings.validate()
         return settings
 
     def validate(self) -> None:
+        """The cross-field checks (the macro makes the same ones first, naming the vars)."""
         if self.k_min > self.k_max:
             raise SettingsError(f"vars 'k_min' ({self.k_min}) > 'k_max' ({self.k_max})")
         if self.k_rule == "fixed" and not self.k_min <= self.k <= self.k_max:
@@ -140,6 +99,13 @@ class SegmentationSettings:
                 f"var 'k' ({self.k}) is outside the diagnostics range k_min..k_max "
                 f"({self.k_min}..{self.k_max}); widen the range or change k"
             )
+        for name, value, allowed in (
+            ("k_rule", self.k_rule, K_RULES),
+            ("warm_start_units", self.warm_start_units, ("original", "z")),
+            ("spark_diagnostics", self.spark_diagnostics, ("driver", "mllib")),
+        ):
+            if value not in allowed:
+                raise SettingsError(f"var {name!r}: unknown value {value!r}; use one of {allowed}")
         if self.k_rule == "silhouette" and self.k_max < 2:
             raise SettingsError("k_rule 'silhouette' needs k_max >= 2")
 

@@ -97,6 +97,19 @@ def test_warm_start_file_problems_name_file_row_and_column(tmp_path):
     run = build(tmp_path, "warm_bad", warm_start=str(missing), **FAST)
     assert run.returncode != 0
     assert f"warm_start '{missing}': column 'customer_lifetime_value' is missing" in run.output
+    # ml_warm_start checks the file before the k diagnostics spend their restarts.
+    assert "ml.ml_k_diagnostics" not in run.tables()
+
+
+def test_a_published_segment_centroids_table_is_a_warm_start_as_it_is(demo_build, tmp_path):
+    published = tmp_path / "segment_centroids.csv"
+    demo_build.query(f"copy (select * from marts.segment_centroids) to '{published}' (header)")
+    warm = assert_ok(build(tmp_path, "warm_long", warm_start=str(published), **FAST))
+    assert segments(warm) == segments(demo_build)
+    init, n_init = warm.query("select init_method, n_init from marts.segmentation_runs")[0]
+    assert init == f"warm_start '{published}'" and n_init == 1
+    stored = warm.scalar("select count(*) from ml.ml_warm_start")
+    assert stored == demo_build.scalar("select count(*) from marts.segment_centroids")
 
 
 def test_rebuild_on_changed_data_keeps_segment_ids_and_names(tmp_path):

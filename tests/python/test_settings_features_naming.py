@@ -1,22 +1,10 @@
 import numpy as np
 import pyarrow as pa
-import pytest
 
 from customer_segmentation.actions import DEFAULT_ACTION, recommend_actions
 from customer_segmentation.features import FeatureSet
 from customer_segmentation.naming import make_unique, measure_levels, segment_names
-from customer_segmentation.settings import SegmentationSettings, SettingsError
-
-
-def test_dbt_rendered_strings_become_typed_settings():
-    config = {"preset": "None", "k": "5", "n_init": "None", "k_rule": "", "random_state": "7"}
-    settings = SegmentationSettings.from_config(config.get)
-    assert (settings.preset, settings.k, settings.n_init, settings.random_state) == (
-        "default",
-        5,
-        None,
-        7,
-    )
+from customer_segmentation.settings import SegmentationSettings
 
 
 def test_restart_budget_gives_many_restarts_to_small_inputs_and_few_to_large():
@@ -25,28 +13,6 @@ def test_restart_budget_gives_many_restarts_to_small_inputs_and_few_to_large():
     assert settings.restarts(200_000) == 40
     assert settings.restarts(10_000_000) == 10
     assert SegmentationSettings(n_init=7).restarts(3834) == 7
-
-
-def test_preset_defaults():
-    settings = SegmentationSettings.from_config({"preset": "case_study"}.get)
-    assert (settings.k, settings.random_state) == (8, 42)
-    rfm = SegmentationSettings.from_config({"preset": "rfm"}.get)
-    assert (rfm.k, rfm.k_values) == (4, list(range(2, 10)))
-
-
-@pytest.mark.parametrize(
-    ("config", "message"),
-    [
-        ({"k": "eight"}, "var 'k': expected an integer"),
-        ({"k": "0"}, "var 'k': must be at least 1"),
-        ({"preset": "notebook"}, "unknown preset 'notebook'"),
-        ({"k_rule": "gap"}, "unknown rule 'gap'"),
-        ({"k": "12"}, "outside the diagnostics range"),
-    ],
-)
-def test_bad_vars_name_the_var(config, message):
-    with pytest.raises(SettingsError, match=message):
-        SegmentationSettings.from_config(config.get)
 
 
 def _definitions(rows):

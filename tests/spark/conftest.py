@@ -8,6 +8,8 @@ not collect them (pytest's testpaths is tests/python). Without pyspark or Java t
 from __future__ import annotations
 
 import dataclasses
+import os
+import sys
 import time
 
 import pytest
@@ -19,11 +21,13 @@ from spark_support import (
     canonical,
     customer_features,
     feature_names,
-    fit_table_args,
+    feature_set,
     require_spark,
 )
 
-from customer_segmentation import pipeline
+from customer_segmentation import diagnostics as k_diagnostics
+from customer_segmentation import segments
+from customer_segmentation.engines import LocalEngine
 from customer_segmentation.features import to_matrix
 from customer_segmentation.scaling import FittedScaler
 from customer_segmentation.settings import SegmentationSettings
@@ -44,6 +48,9 @@ def spark(tmp_path_factory):
     require_spark()
     from pyspark.sql import SparkSession
 
+    # Python workers run the engine's mapInArrow kernels: use this interpreter (the venv that
+    # has customer_segmentation installed), not whatever python3 is first on PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     scratch = tmp_path_factory.mktemp("spark")
     started = time.perf_counter()
     session = (
@@ -65,42 +72,59 @@ def spark(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def planted(spark) -> Fitted:
-    """2,000 planted customers (8 segments), fitted at k = 8 by both engines; k range 7..9."""
-    from customer_segmentation.spark import engine
+    """2,000 planted customers (8 segments), fitted at k = 8 by both engines; k range 7..9.
+
+    The numpy side is the local engine on Arrow tables (the DuckDB path's code); the Spark
+    side the Spark engine (diagnostics in its ``mllib`` mode)."""
+    from customer_segmentation.engines.spark import SparkEngine
 
     features = customer_features(2_000, seed=3)
     names = feature_names(features)
     settings = SegmentationSettings(k=8, k_min=7, k_max=9, n_init=10)
     spark_settings = dataclasses.replace(settings, n_init=None)
-    extra = fit_table_args(names)
+    feature_definitions = feature_set(names)
 
+    local = LocalEngine()
     rows = canonical(features)
-    scaler = FittedScaler.fit(to_matrix(rows, names), names).to_arrow()
-    z = pipeline.standardise_customers(rows, scaler)
-    diagnostics = pipeline.k_diagnostics_table(z, settings)
-    fit = pipeline.kmeans_fit_table(z, scaler, diagnostics, settings, *extra)
-    assignments = pipeline.assignments_table(z, fit)
+    fitted = FittedScaler.fit(to_matrix(rows, names), names)
+    scaler = fitted.to_arrow()
+    z = local.standardise(rows, fitted, ORDER)
+    diagnostics = k_diagnostics.k_diagnostics_table(local, z, settings)
+    fit = segments.kmeans_fit_table(local, z, fitted, diagnostics, feature_definitions, settings)
+    assignments = local.assign(z, segments.centroid_matrix(fit))
 
+    engine = SparkEngine(spark)
     started = time.perf_counter()
     spark_features = spark.createDataFrame(features.drop_columns(["planted_segment"]))
-    spark_scaler = engine.feature_scaler_table(spark_features, names).localCheckpoint()
-    spark_z = engine.standardise_customers(spark_features, spark_scaler, ORDER).localCheckpoint()
+    spark_fitted = engine.fit_scaler(spark_features, names, ORDER)
+    spark_scaler = engine.table(spark_fitted.to_arrow()).localCheckpoint()
+    spark_z = engine.standardise(spark_features, spark_fitted, ORDER).localCheckpoint()
     TIMINGS["spark standardise (2,000 × 13)"] = time.perf_counter() - started
     started = time.perf_counter()
-    spark_diagnostics = engine.k_diagnostics_table(spark_z, spark_settings).localCheckpoint()
+    spark_diagnostics = engine.table(
+        k_diagnostics.k_diagnostics_table(engine, spark_z, spark_settings, mode="mllib")
+    ).localCheckpoint()
     TIMINGS["spark k diagnostics (k = 7..9)"] = time.perf_counter() - started
     started = time.perf_counter()
-    spark_fit = engine.kmeans_fit_table(
-        spark_z, spark_scaler, spark_diagnostics, spark_settings, *extra
+    spark_fit = engine.table(
+        segments.kmeans_fit_table(
+            engine,
+            spark_z,
+            spark_fitted,
+            engine.read(spark_diagnostics),
+            feature_definitions,
+            spark_settings,
+        )
     ).localCheckpoint()
-    spark_assignments = engine.assignments_table(spark_z, spark_fit).localCheckpoint()
+    centres = segments.centroid_matrix(engine.read(spark_fit))
+    spark_assignments = engine.assign(spark_z, centres).localCheckpoint()
     TIMINGS["spark final fit + assignments"] = time.perf_counter() - started
     return Fitted(
         features=features,
         names=names,
         settings=settings,
         spark_settings=spark_settings,
-        extra=extra,
+        feature_set=feature_definitions,
         scaler=scaler,
         z=z,
         diagnostics=diagnostics,

@@ -4,7 +4,6 @@ whichever test folders a run collects)."""
 from __future__ import annotations
 
 import csv
-import inspect
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from customer_segmentation import pipeline
 from customer_segmentation.settings import SegmentationSettings
 from demo import generate as demo_data
 
@@ -66,11 +64,8 @@ def canonical(features: pa.Table) -> pa.Table:
     return features.sort_by([(name.strip(), "ascending") for name in ORDER.split(",")])
 
 
-def fit_table_args(names: list[str]) -> list:
-    """Positional arguments pipeline.kmeans_fit_table needs after ``settings``: none on the
-    original API, the FeatureSet on the configurable-features API."""
-    if "features" not in inspect.signature(pipeline.kmeans_fit_table).parameters:
-        return []
+def feature_set(names: list[str]):
+    """The FeatureSet of the planted customers' columns (minutes, CLV, one-hot flags)."""
     from customer_segmentation.features import Feature, FeatureSet
 
     features = [
@@ -87,7 +82,7 @@ def fit_table_args(names: list[str]) -> list:
     for name in names[2:]:
         source = "region" if name.startswith("is_region_") else "channel"
         features.append(Feature(name, "one_hot", source, name))
-    return [FeatureSet(tuple(features))]
+    return FeatureSet(tuple(features))
 
 
 @dataclass
@@ -98,7 +93,7 @@ class Fitted:
     names: list[str]
     settings: SegmentationSettings
     spark_settings: SegmentationSettings
-    extra: list
+    feature_set: object
     scaler: pa.Table
     z: pa.Table
     diagnostics: pa.Table

@@ -10,11 +10,13 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 from spark_support import FIGURES, ORDER, by_key, canonical, customer_features, feature_names
 
-from customer_segmentation import pipeline
+from customer_segmentation import diagnostics as k_diagnostics
+from customer_segmentation import segments
 from customer_segmentation.clustering import elbow_k
 from customer_segmentation.features import to_matrix
 from customer_segmentation.scaling import FittedScaler
 from customer_segmentation.settings import SegmentationSettings
+from customer_segmentation.warm_start import WarmStart
 
 pytestmark = pytest.mark.spark
 
@@ -47,17 +49,19 @@ def test_standardisation_matches_numpy_to_1e_9(planted):
 
 
 def test_same_scaler_gives_bit_identical_z(spark, planted):
-    from customer_segmentation.spark import engine
+    from customer_segmentation.engines.spark import SparkEngine
 
-    z = engine.standardise_customers(planted.spark_features, planted.scaler, ORDER).toArrow()
+    scaler = FittedScaler.from_arrow(planted.scaler)
+    z = SparkEngine(spark).standardise(planted.spark_features, scaler, ORDER).toArrow()
     z = z.sort_by("fit_row")
     for column in planted.z.column_names:
         assert z[column].to_pylist() == planted.z[column].to_pylist(), column
 
 
 def test_constant_column_gets_scale_one(spark):
-    from customer_segmentation.spark import engine
+    from customer_segmentation.engines.spark import SparkEngine
 
+    engine = SparkEngine(spark)
     table = pa.table(
         {
             "customer_id": pa.array([3, 1, 2], pa.int64()),
@@ -66,24 +70,25 @@ def test_constant_column_gets_scale_one(spark):
         }
     )
     expected = FittedScaler.fit(to_matrix(table, ["x", "flat"]), ["x", "flat"]).to_arrow()
-    scaler = engine.feature_scaler_table(spark.createDataFrame(table), ["x", "flat"]).toArrow()
+    fitted = engine.fit_scaler(spark.createDataFrame(table), ["x", "flat"], "x, customer_id")
+    scaler = fitted.to_arrow()
     assert scaler["is_constant"].to_pylist() == [False, True]
     assert scaler["scale"].to_pylist()[1] == 1.0
     assert scaler["handling"].to_pylist() == expected["handling"].to_pylist()
-    z = engine.standardise_customers(spark.createDataFrame(table), scaler, "x, customer_id")
+    z = engine.standardise(spark.createDataFrame(table), fitted, "x, customer_id")
     z = z.toArrow().sort_by("fit_row")
     assert z["customer_id"].to_pylist() == [3, 2, 1]
     assert z["flat_z"].to_pylist() == [0.0, 0.0, 0.0]
 
 
 def test_fit_row_ignores_input_order_and_partitions(spark, planted):
-    from customer_segmentation.spark import engine
+    from customer_segmentation.engines.spark import with_fit_row
 
     shuffled = planted.features.drop_columns(["planted_segment"]).take(
         np.random.default_rng(1).permutation(planted.features.num_rows)
     )
     frame = spark.createDataFrame(shuffled).repartition(3)
-    numbered = engine.with_fit_row(frame, ORDER).select("fit_row", "customer_id").toArrow()
+    numbered = with_fit_row(frame, ORDER).select("fit_row", "customer_id").toArrow()
     numbered = numbered.sort_by("fit_row")
     assert numbered["fit_row"].to_pylist() == list(range(planted.features.num_rows))
     expected = canonical(planted.features)["customer_id"].to_pylist()
@@ -129,7 +134,7 @@ def test_final_fit_matches_scikit_learn(planted):
     FIGURES["final fit WCSS relative difference"] = relative
     assert relative < 1e-9
     difference = np.abs(
-        pipeline.centroid_matrix(spark_fit) - pipeline.centroid_matrix(planted.fit)
+        segments.centroid_matrix(spark_fit) - segments.centroid_matrix(planted.fit)
     ).max()
     FIGURES["final fit max |centroid difference| (z units)"] = float(difference)
     assert difference < 1e-9
@@ -167,19 +172,20 @@ def test_assignments_agree_ari_one(planted):
 
 
 def test_k_one_and_the_silhouette_rule(spark):
-    from customer_segmentation.spark import engine
+    from customer_segmentation.engines.spark import SparkEngine
 
+    engine = SparkEngine(spark)
     features = customer_features(400, seed=11)
     names = feature_names(features)
     settings = SegmentationSettings(k_min=1, k_max=3, k_rule="silhouette")
     frame = spark.createDataFrame(features.drop_columns(["planted_segment"]))
-    scaler = engine.feature_scaler_table(frame, names)
-    z = engine.standardise_customers(frame, scaler, ORDER).localCheckpoint()
-    table = engine.k_diagnostics_table(z, settings).toArrow().to_pylist()
+    scaler = engine.fit_scaler(frame, names, ORDER)
+    z = engine.standardise(frame, scaler, ORDER).localCheckpoint()
+    table = k_diagnostics.k_diagnostics_table(engine, z, settings, mode="mllib").to_pylist()
     first = table[0]
     assert first["k"] == 1 and first["silhouette"] is None and first["davies_bouldin"] is None
     # At k = 1 the WCSS is the total sum of squares: n per non-constant standardised column.
-    constant = sum(scaler.toArrow()["is_constant"].to_pylist())
+    constant = int(scaler.is_constant.sum())
     assert first["wcss"] == pytest.approx(400 * (len(names) - constant), rel=1e-9)
     chosen = [row for row in table if row["is_chosen"]]
     assert len(chosen) == 1 and chosen[0]["is_best_silhouette"]
@@ -189,29 +195,32 @@ def test_k_one_and_the_silhouette_rule(spark):
 def test_warm_start_and_sampled_diagnostics(spark, planted):
     """A sampled diagnostics run (same fit_rows as the numpy path), then Lloyd on all rows."""
     from customer_segmentation.clustering import seeded_sample
-    from customer_segmentation.spark import engine
+    from customer_segmentation.engines.spark import SparkEngine
 
+    engine = SparkEngine(spark)
     settings = dataclasses.replace(planted.spark_settings, diagnostics_max_rows=500)
-    diagnostics = engine.k_diagnostics_table(planted.spark_z, settings).toArrow()
+    diagnostics = k_diagnostics.k_diagnostics_table(engine, planted.spark_z, settings, mode="mllib")
     assert diagnostics["diagnostics_sample_size"].to_pylist() == [500] * 3
     assert len(seeded_sample(2_000, 500, settings.random_state)) == 500
-    fit = engine.kmeans_fit(planted.spark_z, diagnostics, settings)
-    assert fit.n_rows == 2_000 and fit.fit_sample_size == 500
+    d = len(planted.names)
+    start = segments.start_of_fit(diagnostics, d, None)
+    fit = engine.lloyd(planted.spark_z, start.centroids, settings)
+    assert fit.n_rows == 2_000 and start.fit_sample_size == 500
     numpy_wcss = planted.fit["wcss"][0].as_py()
     assert abs(fit.wcss - numpy_wcss) / numpy_wcss < 1e-9
-    warm = pipeline.WarmStart(fit.centroids, "warm start: test centroids")
-    again = engine.kmeans_fit(planted.spark_z, diagnostics, settings, warm_start=warm)
-    assert again.init == "warm start: test centroids" and again.n_init == 1
+    warm = WarmStart(fit.centroids, "warm start: test centroids")
+    warm_start = segments.start_of_fit(diagnostics, d, warm)
+    again = engine.lloyd(planted.spark_z, warm_start.centroids, settings)
+    assert warm_start.label == "warm start: test centroids" and warm_start.n_init == 1
     np.testing.assert_array_equal(again.centroids, fit.centroids)
 
 
-def test_driver_restarts_reproduce_the_duckdb_diagnostics(planted):
-    """restarts="driver": the DuckDB path's restarts and polish on the collected rows."""
-    from customer_segmentation.spark import engine
+def test_driver_restarts_reproduce_the_duckdb_diagnostics(spark, planted):
+    """mode "driver": the DuckDB path's restarts and polish on the collected rows."""
+    from customer_segmentation.engines.spark import SparkEngine
 
-    table = engine.k_diagnostics_table(
-        planted.spark_z, planted.settings, restarts="driver"
-    ).toArrow()
+    engine = SparkEngine(spark)
+    table = k_diagnostics.k_diagnostics_table(engine, planted.spark_z, planted.settings)
     assert table.column_names == planted.diagnostics.column_names
     for column in ("k", "is_chosen", "is_elbow", "is_best_silhouette", "n_init", "best_from"):
         assert table[column].to_pylist() == planted.diagnostics[column].to_pylist(), column
@@ -219,6 +228,7 @@ def test_driver_restarts_reproduce_the_duckdb_diagnostics(planted):
         np.testing.assert_allclose(
             table[column].to_numpy(), planted.diagnostics[column].to_numpy(), rtol=1e-9
         )
-    fit = engine.kmeans_fit(planted.spark_z, table, planted.settings)
+    start = segments.start_of_fit(table, len(planted.names), None)
+    fit = engine.lloyd(planted.spark_z, start.centroids, planted.settings)
     numpy_wcss = planted.fit["wcss"][0].as_py()
     assert abs(fit.wcss - numpy_wcss) / numpy_wcss < 1e-9

@@ -15,8 +15,8 @@ from spark_support import TIMINGS
 pytestmark = pytest.mark.spark
 
 SCALER_MODEL = """
+from customer_segmentation.engines import for_session
 from customer_segmentation.spark import is_spark_dataframe
-from customer_segmentation.spark.engine import feature_scaler_table
 
 
 def model(dbt, session):
@@ -24,18 +24,25 @@ def model(dbt, session):
     customers = dbt.ref("customers")
     if not is_spark_dataframe(customers):
         raise TypeError(f"expected a Spark DataFrame, got {type(customers)}")
-    return feature_scaler_table(customers, ["x", "y"])
+    engine = for_session(session)
+    if engine.name != "spark":
+        raise TypeError(f"expected the Spark engine, got {engine.name}")
+    scaler = engine.fit_scaler(customers, ["x", "y"], "x, y, customer_id")
+    return engine.table(scaler.to_arrow())
 """
 
 Z_MODEL = """
-from customer_segmentation.spark.engine import standardise_customers
+from customer_segmentation.engines import for_session
+from customer_segmentation.scaling import FittedScaler
 
 
 def model(dbt, session):
     dbt.config(materialized="table", file_format="parquet")
     customers = dbt.ref("customers")
     scaler = dbt.ref("scaler")
-    return standardise_customers(customers, scaler, "x, y, customer_id")
+    engine = for_session(session)
+    fitted = FittedScaler.from_arrow(engine.read(scaler))
+    return engine.standardise(customers, fitted, "x, y, customer_id")
 """
 
 

@@ -11,7 +11,8 @@ from scipy.cluster.hierarchy import cophenet
 from sklearn.metrics import adjusted_rand_score
 from spark_support import FIGURES, by_key
 
-from customer_segmentation import pipeline
+from customer_segmentation import tree
+from customer_segmentation.engines import LocalEngine
 from customer_segmentation.features import to_matrix, z_columns
 from customer_segmentation.ward import (
     cut_tree,
@@ -28,15 +29,17 @@ MICRO = 100
 
 
 @pytest.fixture(scope="module")
-def two_stage(planted):
+def two_stage(spark, planted):
     """Spark two-stage Ward (100 MLlib micro-clusters) on the planted customers."""
-    from customer_segmentation.spark import engine
+    from customer_segmentation.engines.spark import SparkEngine
 
+    engine = SparkEngine(spark)
     settings = dataclasses.replace(planted.spark_settings, ward_max_rows=500)
-    leaves = engine.ward_leaves_table(planted.spark_z, settings, n_micro=MICRO).localCheckpoint()
-    merges = engine.ward_linkage_table(planted.spark_z, leaves).localCheckpoint()
-    clusters = engine.ward_clusters_table(leaves, merges, planted.spark_diagnostics)
-    return leaves.toArrow(), merges.toArrow(), clusters.toArrow()
+    leaves = engine.micro_leaves(planted.spark_z, MICRO, settings).localCheckpoint()
+    merges = tree.ward_linkage_table(engine, planted.spark_z, leaves)
+    diagnostics = engine.read(planted.spark_diagnostics)
+    clusters = tree.ward_clusters(engine, leaves, merges, diagnostics)
+    return leaves.toArrow(), merges, clusters.toArrow()
 
 
 def test_leaves_and_tables_have_the_pipeline_columns(planted, two_stage):
@@ -45,10 +48,11 @@ def test_leaves_and_tables_have_the_pipeline_columns(planted, two_stage):
     leaf = np.sort(np.unique(leaves["leaf_id"].to_numpy()))
     assert np.array_equal(leaf, np.arange(len(leaf))) and len(leaf) <= MICRO
     assert leaves["linkage_method"][0].as_py().startswith("two_stage: ward on ")
-    numpy_leaves = pipeline.ward_leaves_table(
-        planted.z, dataclasses.replace(planted.settings, ward_max_rows=planted.z.num_rows)
+    local = LocalEngine()
+    numpy_leaves = tree.ward_leaves(
+        local, planted.z, dataclasses.replace(planted.settings, ward_max_rows=planted.z.num_rows)
     )
-    numpy_merges = pipeline.ward_linkage_table(planted.z, numpy_leaves)
+    numpy_merges = tree.ward_linkage_table(local, planted.z, numpy_leaves)
     assert merges.column_names == numpy_merges.column_names
     assert merges.num_rows == len(leaf) - 1
     assert merges["count_customers"][-1].as_py() == planted.z.num_rows
@@ -58,7 +62,7 @@ def test_leaves_and_tables_have_the_pipeline_columns(planted, two_stage):
 
 def test_second_stage_equals_numpy_on_the_same_leaves(spark, planted):
     """Given the numpy path's leaves, the Spark linkage is the numpy linkage."""
-    from customer_segmentation.spark import engine
+    from customer_segmentation.engines.spark import SparkEngine
 
     z = to_matrix(planted.z, z_columns(planted.z))
     leaf = micro_clusters(z, MICRO, random_state=0)
@@ -70,10 +74,11 @@ def test_second_stage_equals_numpy_on_the_same_leaves(spark, planted):
             "linkage_method": pa.array(["two_stage: numpy leaves"] * len(leaf)),
         }
     )
-    spark_merges = engine.ward_linkage_table(planted.spark_z, spark.createDataFrame(leaves))
+    spark_leaves = spark.createDataFrame(leaves)
+    spark_merges = tree.ward_linkage_table(SparkEngine(spark), planted.spark_z, spark_leaves)
     centres, weights = leaf_centroids(z, leaf)
     expected = weighted_ward_linkage(centres, weights)
-    got = linkage_from_arrow(spark_merges.toArrow())
+    got = linkage_from_arrow(spark_merges)
     np.testing.assert_array_equal(got[:, [0, 1, 3]], expected[:, [0, 1, 3]])
     np.testing.assert_allclose(got[:, 2], expected[:, 2], rtol=1e-9)
 
@@ -115,25 +120,27 @@ def test_two_stage_ward_agrees_with_numpy_and_exact_ward(planted, two_stage):
     assert correlation > 0.9
 
 
-def test_exact_ward_below_ward_max_rows_equals_numpy(planted):
+def test_exact_ward_below_ward_max_rows_equals_numpy(spark, planted):
     """Plumbing of the exact path: on the same z-scores, the same scipy tree and clusters.
 
     (Fed the numpy path's own z, merges of exact duplicates at height 0 can come in another
     order: the two engines' z-scores differ by ~1e-13.)"""
-    from customer_segmentation.spark import engine
+    from customer_segmentation.engines.spark import SparkEngine
 
-    leaves = engine.ward_leaves_table(planted.spark_z, planted.spark_settings)
+    engine, local = SparkEngine(spark), LocalEngine()
+    leaves = tree.ward_leaves(engine, planted.spark_z, planted.spark_settings)
     assert set(leaves.select("linkage_method").distinct().toArrow()[0].to_pylist()) == {"exact"}
-    merges = engine.ward_linkage_table(planted.spark_z, leaves).toArrow()
+    merges = tree.ward_linkage_table(engine, planted.spark_z, leaves)
     same_z = planted.spark_z.toArrow().sort_by("fit_row")
-    numpy_leaves = pipeline.ward_leaves_table(same_z, planted.settings)
-    expected = pipeline.ward_linkage_table(same_z, numpy_leaves)
+    numpy_leaves = tree.ward_leaves(local, same_z, planted.settings)
+    expected = tree.ward_linkage_table(local, same_z, numpy_leaves)
     assert merges.column_names == expected.column_names
     for column in ("left_node_id", "right_node_id", "size", "count_customers"):
         assert merges[column].to_pylist() == expected[column].to_pylist(), column
     assert merges["height"].to_pylist() == expected["height"].to_pylist()
-    clusters = engine.ward_clusters_table(leaves, merges, planted.spark_diagnostics).toArrow()
-    numpy_clusters = pipeline.ward_clusters_table(numpy_leaves, expected, planted.diagnostics)
+    diagnostics = engine.read(planted.spark_diagnostics)
+    clusters = tree.ward_clusters(engine, leaves, merges, diagnostics).toArrow()
+    numpy_clusters = tree.ward_clusters(local, numpy_leaves, expected, planted.diagnostics)
     keys = numpy_clusters["customer_id"].to_pylist()
     got = by_key(clusters, "ward_cluster", keys).tolist()
     assert got == numpy_clusters["ward_cluster"].to_pylist()

@@ -1,24 +1,8 @@
-"""The Spark engine: the fit steps of :mod:`customer_segmentation.pipeline` on pyspark DataFrames.
-
-A dbt Python model gets whatever DataFrame type its adapter hands it: a DuckDB relation on
-dbt-duckdb, a ``pyspark.sql.DataFrame`` on dbt-spark. :func:`is_spark_dataframe` tells them apart
-without importing pyspark (the base install has none), so one model can pick its engine::
-
-    from customer_segmentation.spark import is_spark_dataframe
-
-    def model(dbt, session):
-        dbt.config(materialized="table")
-        features = dbt.ref("int_customer_features")
-        scaler = dbt.ref("ml_feature_scaler")
-        if is_spark_dataframe(features):
-            from customer_segmentation.spark.engine import standardise_customers
-
-            return standardise_customers(features, scaler)
-        ...  # the DuckDB / scikit-learn path, unchanged
-
-The engine itself is :mod:`customer_segmentation.spark.engine` (needs the ``spark`` extra:
-``pip install -e '.[spark]'``); :mod:`customer_segmentation.spark.local` is a local test harness
-that runs dbt Python models in this process's SparkSession.
+"""Spark support without importing pyspark: :func:`is_spark_dataframe`, and the local test
+harness :mod:`customer_segmentation.spark.local` that runs dbt Python models in this process's
+SparkSession. The Spark engine itself is :mod:`customer_segmentation.engines.spark` (needs the
+``spark`` extra: ``pip install -e '.[spark]'``), chosen per model by
+:func:`customer_segmentation.engines.for_session`.
 """
 
 from __future__ import annotations

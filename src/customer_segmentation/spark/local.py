@@ -148,6 +148,9 @@ def run_dbt(args: Sequence[str], *, target: str = "spark"):
     os.environ.setdefault("DBT_PROFILES_DIR", str(project))
     os.environ.setdefault(SPARK_DIR_VARIABLE, str(project / "spark-warehouse"))
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    # Spark's Python workers run the engine's mapInArrow kernels: this interpreter has the
+    # library installed (a cluster installs it on its executors).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     if args and not _has_option(args, "--target", "-t"):
         args += ["--target", target]
     return dbtRunner().invoke(args)

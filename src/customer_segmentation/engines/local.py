@@ -1,0 +1,173 @@
+"""The local engine: DuckDB relations (dbt-duckdb) or Arrow tables, numpy and scikit-learn.
+
+A relation is read into Arrow once, in the order asked for (the sort runs in DuckDB), and
+every pass then runs on numpy arrays in this process. Lloyd is scikit-learn's (``KMeans``
+from the given centres, ``n_init`` 1); the silhouette is scikit-learn's, on a seeded sample
+above ``silhouette_max_rows``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from sklearn.metrics import silhouette_score
+
+from customer_segmentation.clustering import fit_kmeans
+from customer_segmentation.engines.base import LloydFit, Rows, two_stage_label
+from customer_segmentation.features import KEY_COLUMN, to_matrix, z_columns, z_name
+from customer_segmentation.kernels import ClusterSums, assignment_columns, cluster_sums
+from customer_segmentation.progress import reporter
+from customer_segmentation.scaling import FittedScaler
+from customer_segmentation.settings import SegmentationSettings
+from customer_segmentation.threads import native_threads_for
+from customer_segmentation.ward import micro_clusters
+from customer_segmentation.warehouse import existing_table
+
+
+def _sorted(table: pa.Table, order: str) -> pa.Table:
+    """An Arrow table in ``order`` (comma-separated columns, ascending, NULLs last: DuckDB's)."""
+    keys = [(name.strip(), "ascending") for name in order.split(",") if name.strip()]
+    return table.sort_by(keys)  # Arrow puts nulls last by default, as DuckDB does
+
+
+class LocalEngine:
+    """Row passes in this process (see :class:`customer_segmentation.engines.base.Engine`).
+
+    ``connection`` is the dbt-duckdb session (a DuckDB connection), used only to read a
+    model's previous table; None in tests that pass Arrow tables.
+    """
+
+    name = "duckdb"
+
+    def __init__(self, connection: Any = None) -> None:
+        self.connection = connection
+        self._read: dict[tuple[int, str | None], tuple[Any, pa.Table]] = {}
+
+    def read(self, relation: Rows, order: str | None = None) -> pa.Table:
+        """Arrow, read once per (relation, order): a DuckDB relation re-runs on every read."""
+        key = (id(relation), order)
+        if key not in self._read:
+            if isinstance(relation, pa.Table):
+                table = relation if order is None else _sorted(relation, order)
+            else:
+                table = (relation.order(order) if order else relation).to_arrow_table()
+            self._read[key] = (relation, table)  # the relation is kept so its id stays unique
+        return self._read[key][1]
+
+    def table(self, arrow: pa.Table) -> pa.Table:
+        return arrow
+
+    def count(self, relation: Rows) -> int:
+        return self.read(relation).num_rows
+
+    def previous(self, this: Any, identifier: str) -> pa.Table | None:
+        if self.connection is None or this is None:
+            return None
+        return existing_table(self.connection, this.database, this.schema, identifier)
+
+    def fit_scaler(self, rows: Rows, names: list[str], order: str) -> FittedScaler:
+        return FittedScaler.fit(to_matrix(self.read(rows, order), names), names)
+
+    def standardise(self, rows: Rows, scaler: FittedScaler, order: str) -> pa.Table:
+        """fit_row (0..n-1 in ``order``), customer_id, one ``<feature>_z`` per scaler feature."""
+        features = self.read(rows, order)
+        reporter("ml_customer_features_z")(
+            f"standardising {features.num_rows:,} customers × {len(scaler.feature_names)} features"
+        )
+        columns = {
+            "fit_row": pa.array(np.arange(features.num_rows, dtype=np.int64)),
+            KEY_COLUMN: features.column(KEY_COLUMN).cast(pa.int64()),
+        }
+        for j, name in enumerate(scaler.feature_names):
+            values = features.column(name).to_numpy(zero_copy_only=False).astype(np.float64)
+            columns[z_name(name)] = pa.array(scaler.transform_column(j, values))
+        return pa.table(columns)
+
+    def _z(self, z: Rows) -> pa.Table:
+        return self.read(z, None if isinstance(z, pa.Table) else "fit_row")
+
+    def matrix(self, z: Rows, rows: np.ndarray | None = None) -> np.ndarray:
+        table = self._z(z)
+        matrix = to_matrix(table, z_columns(table))
+        return matrix if rows is None else matrix[rows]
+
+    def lloyd(self, z: Rows, start: np.ndarray, settings: SegmentationSettings) -> LloydFit:
+        """scikit-learn's Lloyd from ``start``; silhouette on a seeded sample when large."""
+        matrix = self.matrix(z)
+        k = start.shape[0]
+        fit = fit_kmeans(
+            matrix, k, n_init=1, random_state=settings.random_state, initial_centroids=start
+        )
+        silhouette, sample = _silhouette(matrix, fit.labels, settings)
+        return LloydFit(
+            centroids=fit.centroids,
+            sizes=np.bincount(fit.labels, minlength=k),
+            wcss=fit.wcss,
+            n_iter=fit.n_iter,
+            converged=fit.converged,
+            silhouette=silhouette,
+            silhouette_sample_size=sample,
+            n_rows=matrix.shape[0],
+        )
+
+    def assign(self, z: Rows, centres: np.ndarray) -> pa.Table:
+        table = self._z(z)
+        reporter("ml_customer_assignments")(
+            f"nearest of {centres.shape[0]} centroids for {table.num_rows:,} customers"
+        )
+        return pa.table(assignment_columns(table[KEY_COLUMN], self.matrix(z), centres))
+
+    def _leaves(self, z: Rows, leaf: np.ndarray, method: str) -> pa.Table:
+        table = self._z(z)
+        return pa.table(
+            {
+                "fit_row": table["fit_row"],
+                KEY_COLUMN: table[KEY_COLUMN],
+                "leaf_id": pa.array(leaf, pa.int64()),
+                # One value for every row: dictionary-encoded, not n Python strings.
+                "linkage_method": pa.DictionaryArray.from_arrays(
+                    pa.array(np.zeros(len(leaf), dtype=np.int32)), pa.array([method], pa.string())
+                ),
+            }
+        )
+
+    def exact_leaves(self, z: Rows) -> pa.Table:
+        return self._leaves(z, np.arange(self.count(z), dtype=np.int64), "exact")
+
+    def micro_leaves(self, z: Rows, n_micro: int, settings: SegmentationSettings) -> pa.Table:
+        leaf = micro_clusters(self.matrix(z), n_micro, random_state=settings.random_state)
+        return self._leaves(z, leaf, two_stage_label(int(leaf.max()) + 1))
+
+    def linkage_method(self, leaves: Rows) -> str:
+        return self.read(leaves)["linkage_method"][0].as_py()
+
+    def leaf_sums(self, z: Rows, leaves: Rows) -> ClusterSums:
+        leaf = self.read(leaves, None if isinstance(leaves, pa.Table) else "fit_row")
+        labels = leaf["leaf_id"].to_numpy()
+        return cluster_sums(self.matrix(z), labels, int(labels.max()) + 1)
+
+    def join_clusters(self, leaves: Rows, lookup: pa.Table) -> pa.Table:
+        table = self.read(leaves)
+        cluster_of_leaf = np.zeros(int(lookup["leaf_id"].to_numpy().max()) + 1, dtype=np.int32)
+        cluster_of_leaf[lookup["leaf_id"].to_numpy()] = lookup["ward_cluster"].to_numpy()
+        return pa.table(
+            {
+                KEY_COLUMN: table[KEY_COLUMN],
+                "ward_cluster": pa.array(cluster_of_leaf[table["leaf_id"].to_numpy()], pa.int32()),
+            }
+        )
+
+
+def _silhouette(
+    z: np.ndarray, labels: np.ndarray, settings: SegmentationSettings
+) -> tuple[float | None, int | None]:
+    """scikit-learn's silhouette of ``labels``; a seeded sample above silhouette_max_rows."""
+    distinct = len(np.unique(labels))
+    if not 2 <= distinct < z.shape[0]:
+        return None, None
+    sample = None if z.shape[0] <= settings.silhouette_max_rows else settings.silhouette_sample_size
+    with native_threads_for(sample or z.shape[0]):
+        score = silhouette_score(z, labels, sample_size=sample, random_state=settings.random_state)
+    return float(score), sample

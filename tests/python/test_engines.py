@@ -1,0 +1,152 @@
+"""The engine boundary: shared kernels, the local engine, and the interpretation above it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from customer_segmentation import diagnostics, segments
+from customer_segmentation.clustering import assign_to_centroids
+from customer_segmentation.engines import LocalEngine, for_session
+from customer_segmentation.features import Feature, FeatureSet
+from customer_segmentation.kernels import ClusterSums, assignment_sums, cluster_sums, nearest
+from customer_segmentation.settings import SegmentationSettings
+from customer_segmentation.ward import leaf_centroids
+
+
+def _blobs(n: int = 300, seed: int = 4) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = np.array([[4.0, 0.0], [0.0, 4.0], [-4.0, -4.0]])
+    return centres[rng.integers(0, 3, n)] + rng.normal(scale=0.5, size=(n, 2))
+
+
+def test_nearest_is_bit_identical_to_assign_to_centroids():
+    z = _blobs()
+    centres = z[[0, 10, 20, 30]]
+    found = nearest(z, centres, chunk_rows=70)
+    expected = assign_to_centroids(z, centres)
+    assert found.segment.tolist() == expected.segment.tolist()
+    assert found.distance.tolist() == expected.distance.tolist()
+    assert found.second_segment.tolist() == expected.second_segment.tolist()
+    assert found.second_distance.tolist() == expected.second_distance.tolist()
+
+
+def test_nearest_ties_go_to_the_lower_index_and_k_one_has_no_runner_up():
+    z = np.array([[0.0, 0.0]])
+    tied = nearest(z, np.array([[1.0, 0.0], [-1.0, 0.0]]))
+    assert tied.segment.tolist() == [0] and tied.second_segment.tolist() == [1]
+    single = nearest(z, np.array([[3.0, 4.0]]))
+    assert single.distance.tolist() == [5.0] and single.second_segment.tolist() == [-1]
+    assert np.isnan(single.second_squared).all()
+
+
+def test_cluster_sums_match_leaf_centroids_and_partials_add_up():
+    z = _blobs()
+    labels = np.random.default_rng(1).integers(0, 7, len(z))
+    sums = cluster_sums(z, labels, 7)
+    means, counts = leaf_centroids(z, labels)
+    assert sums.counts.tolist() == counts.astype(int).tolist()
+    np.testing.assert_array_equal(sums.sums / counts[:, None], means)
+    centres = z[[0, 1, 2]]
+    whole = assignment_sums(z, centres)
+    parts = assignment_sums(z[:100], centres) + assignment_sums(z[100:], centres)
+    assert parts.counts.tolist() == whole.counts.tolist()
+    np.testing.assert_allclose(parts.sums, whole.sums, rtol=1e-12)
+    assert parts.wcss == pytest.approx(whole.wcss, rel=1e-12)
+    shipped = ClusterSums.from_row(whole.to_row(), z.shape[1])
+    np.testing.assert_array_equal(shipped.sums, whole.sums)
+
+
+def test_empty_cluster_keeps_its_centre():
+    sums = cluster_sums(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([0, 0]), 2)
+    fallback = np.array([[9.0, 9.0], [7.0, 7.0]])
+    assert sums.means(fallback).tolist() == [[2.0, 3.0], [7.0, 7.0]]
+    assert sums.distinct == 1
+
+
+def _features() -> FeatureSet:
+    return FeatureSet(
+        (
+            Feature("value", "numeric", "value", "value", is_summable=True, role="value"),
+            Feature("minutes", "numeric", "minutes", "minutes", role="engagement"),
+        )
+    )
+
+
+def _fit(previous: pa.Table | None = None, seed: int = 4):
+    x = _blobs(seed=seed) + 10.0
+    rows = pa.table(
+        {
+            "customer_id": pa.array(np.arange(len(x)), pa.int64()),
+            "value": x[:, 0],
+            "minutes": x[:, 1],
+        }
+    )
+    engine = LocalEngine()
+    order = "value, minutes, customer_id"
+    scaler = engine.fit_scaler(rows, ["value", "minutes"], order)
+    z = engine.standardise(rows, scaler, order)
+    settings = SegmentationSettings(k=3, k_min=2, k_max=4, n_init=5)
+    table = diagnostics.k_diagnostics_table(engine, z, settings)
+    fit = segments.kmeans_fit_table(
+        engine, z, scaler, table, _features(), settings, previous=previous
+    )
+    return engine, z, scaler, table, fit
+
+
+def test_local_fit_is_canonical_and_matches_previous_ids():
+    engine, z, scaler, table, fit = _fit()
+    assert diagnostics.chosen_k(table) == 3
+    assert fit["k"].to_pylist() == [3] * 6
+    values = [
+        v
+        for v, name in zip(
+            fit["centroid_original"].to_pylist(), fit["feature_name"].to_pylist(), strict=True
+        )
+        if name == "value"
+    ]
+    assert values == sorted(values, reverse=True)  # summable measure first, highest first
+    assert fit["id_assignment"][0].as_py().startswith("canonical")
+    # The previous run's ids, shuffled, are kept by Hungarian matching.
+    renamed = fit.set_column(
+        0,
+        "segment_id",
+        pa.array([{1: 3, 2: 1, 3: 2}[i] for i in fit["segment_id"].to_pylist()], pa.int32()),
+    )
+    _, _, _, _, again = _fit(previous=renamed)
+    assert again["id_assignment"][0].as_py().startswith("matched")
+    by_name = dict(
+        zip(renamed["segment_name"].to_pylist(), renamed["segment_id"].to_pylist(), strict=True)
+    )
+    for name, segment in zip(
+        again["segment_name"].to_pylist(), again["segment_id"].to_pylist(), strict=True
+    ):
+        assert by_name[name] == segment
+    assignments = engine.assign(z, segments.centroid_matrix(fit))
+    assert assignments.column_names[:2] == ["customer_id", "segment_id"]
+    sizes = np.bincount(assignments["segment_id"].to_numpy(), minlength=4)[1:]
+    per_segment = dict(
+        zip(fit["segment_id"].to_pylist(), fit["count_customers"].to_pylist(), strict=True)
+    )
+    assert sizes.tolist() == [per_segment[i] for i in (1, 2, 3)]
+
+
+def test_warm_start_with_another_k_names_the_var():
+    engine, z, scaler, table, _ = _fit()
+    from customer_segmentation.warm_start import WarmStart, WarmStartError
+
+    warm = WarmStart(np.zeros((2, 2)), "warm_start 'x.csv'")
+    with pytest.raises(WarmStartError, match="set var k: 2"):
+        segments.start_of_fit(table, 2, warm)
+    start = segments.start_of_fit(table, 2, dataclasses.replace(warm, centroids=np.zeros((3, 2))))
+    assert start.n_init == 1 and start.label == "warm_start 'x.csv'"
+
+
+def test_the_engine_is_chosen_from_the_session():
+    import duckdb
+
+    assert for_session(duckdb.connect()).name == "duckdb"
+    assert isinstance(for_session(None), LocalEngine)
