@@ -45,7 +45,38 @@ def test_required_column_missing(tmp_path):
 
 def test_fewer_usable_rows_than_k(tmp_path):
     path = str(FIXTURES / "too_few_usable_rows.csv")
-    fatal(tmp_path, path, f"{path}: 5 usable customer rows, fewer than k = 8 segments")
+    run = fatal(
+        tmp_path,
+        path,
+        f"input_path '{path}': 5 usable customer rows, fewer than k = 8 segments",
+        max_rejected_share=1,
+    )
+    # Stopped before any fit: no Python model ran.
+    assert "ml_feature_scaler" not in {t.split(".")[-1] for t in run.tables()}
+
+
+def test_fewer_distinct_feature_rows_than_k(tmp_path):
+    path = tmp_path / "same.csv"
+    path.write_text("minutes_watched,CLV,region,channel\n" + "10,100,0,1\n20,200,1,2\n" * 20)
+    fatal(
+        tmp_path,
+        str(path),
+        f"input_path '{path}': 40 usable customer rows but only 2 distinct feature rows, "
+        "fewer than k = 3 segments (identical customers always share a segment); lower k",
+        k=3,
+    )
+
+
+def test_one_usable_customer_is_one_message(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("minutes_watched,CLV,region,channel\n10,100,0,1\n")
+    run = fatal(
+        tmp_path,
+        str(path),
+        f"input_path '{path}': 1 usable customer row, fewer than k = 8 segments",
+        max_rejected_share=1,
+    )
+    assert "Traceback" not in run.output
 
 
 def test_bad_rows_are_quarantined_with_reasons(tmp_path):

@@ -78,7 +78,7 @@ class LocalEngine:
         )
         columns = {
             "fit_row": pa.array(np.arange(features.num_rows, dtype=np.int64)),
-            KEY_COLUMN: features.column(KEY_COLUMN).cast(pa.int64()),
+            KEY_COLUMN: features.column(KEY_COLUMN).cast(pa.string()),  # the input's key, as text
         }
         for j, name in enumerate(scaler.feature_names):
             values = features.column(name).to_numpy(zero_copy_only=False).astype(np.float64)

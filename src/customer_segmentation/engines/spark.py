@@ -215,7 +215,7 @@ class SparkEngine:
             for batch in batches:
                 columns = {
                     "fit_row": batch.column("fit_row").cast(pa.int64()),
-                    KEY_COLUMN: batch.column(KEY_COLUMN).cast(pa.int64()),
+                    KEY_COLUMN: batch.column(KEY_COLUMN).cast(pa.string()),
                 }
                 for j, name in enumerate(names):
                     values = batch.column(name).to_numpy(zero_copy_only=False)
@@ -225,7 +225,7 @@ class SparkEngine:
                 yield pa.RecordBatch.from_pydict(columns)
 
         schema = ", ".join(
-            ["fit_row bigint", f"{KEY_COLUMN} bigint"] + [f"{z_name(n)} double" for n in names]
+            ["fit_row bigint", f"{KEY_COLUMN} string"] + [f"{z_name(n)} double" for n in names]
         )
         selected = rows.select("fit_row", KEY_COLUMN, *[F.col(n).cast("double") for n in names])
         return selected.mapInArrow(run, schema)
@@ -330,12 +330,12 @@ class SparkEngine:
 
         def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
             for batch in batches:
-                ids = batch.column(KEY_COLUMN).cast(pa.int64())
+                ids = batch.column(KEY_COLUMN).cast(pa.string())
                 found = assignment_columns(ids, _batch_matrix(batch, columns), centres)
                 yield pa.RecordBatch.from_pydict(found)
 
         schema = (
-            f"{KEY_COLUMN} bigint, segment_id int, distance_to_centroid double, "
+            f"{KEY_COLUMN} string, segment_id int, distance_to_centroid double, "
             "second_segment_id int, distance_to_second_centroid double, margin double"
         )
         return z.select(KEY_COLUMN, *columns).mapInArrow(run, schema)
