@@ -30,6 +30,9 @@ PRESETS: dict[str, dict[str, Any]] = {
 #: WCSS (from 10,000 independent restarts) at every k = 1..10 in both presets.
 RESTART_BUDGET_ROWS = 8_000_000
 MIN_RESTARTS, MAX_RESTARTS = 10, 2_000
+#: The k diagnostics stop restarting at a k once this many chunks of restarts found its best
+#: WCSS (n_init is then the cap); var best_repeats.
+BEST_REPEATS = 3
 
 
 def restarts_for(n_rows: int) -> int:
