@@ -37,11 +37,12 @@ build: $(STAMP)
 	$(DBT) build $(ARGS)
 	$(BIN)/customer-segmentation publish
 
+# Each step is timed; the last line says how long dbt build, publish and summary took.
 demo: $(STAMP)
-	$(DBT) build
-	$(BIN)/customer-segmentation publish
-	@echo
-	$(BIN)/customer-segmentation summary
+	@$(BIN)/python -m customer_segmentation.timing \
+		--step "dbt build" "$(DBT) build" \
+		--step publish "$(BIN)/customer-segmentation publish" \
+		--step summary "$(BIN)/customer-segmentation summary"
 
 # The rfm preset on the demo purchases (seeds/demo_transactions.csv), in its own database.
 demo-rfm: export CUSTOMER_SEGMENTATION_DB = customer_segmentation_rfm.duckdb

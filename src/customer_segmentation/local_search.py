@@ -67,6 +67,18 @@ def lloyd(
     return LocalOptimum(centroids, labels, wcss, iterations, converged)
 
 
+def updated_wcss(z: np.ndarray, total_norm: float, labels: np.ndarray, k: int) -> float:
+    """WCSS of ``labels`` (n,) with every centroid moved to its cluster mean: the WCSS after
+    one Lloyd update, an upper bound on where Lloyd ends from there.
+    ``total_norm`` is ``(z * z).sum()``."""
+    counts = np.bincount(labels, minlength=k)
+    one_hot = np.zeros((z.shape[0], k))
+    one_hot[np.arange(z.shape[0]), labels] = 1.0
+    sums = one_hot.T @ z
+    filled = counts > 0
+    return float(total_norm - ((sums[filled] ** 2).sum(axis=1) / counts[filled]).sum())
+
+
 def swap_candidates(
     z: np.ndarray,
     row_norms: np.ndarray,
@@ -74,13 +86,14 @@ def swap_candidates(
     rng: np.random.Generator,
     candidates: int,
     trials: int,
-) -> list[tuple[int, int]]:
-    """The ``trials`` most promising swaps (centroid j, row i) of ``fit``, best first, with
-    at most ``trials // k + 2`` per centroid so that every centroid gets tried.
+) -> list[tuple[float, int, int]]:
+    """Promising swaps (score, centroid j, row i) of ``fit``, lowest score first.
 
     Rows are drawn proportionally to their squared distance to the nearest centroid (the
-    k-means++ rule); a swap's score is the WCSS of assigning every row to the nearest of the
-    centroids without j plus row i, without moving any centroid.
+    k-means++ rule). The ``trials`` swaps (at most ``trials // k + 2`` per centroid, so every
+    centroid gets tried) whose assignment to the centroids without j plus row i costs least
+    are scored by :func:`updated_wcss` of that assignment; a score below ``fit.wcss`` is a
+    sure improvement.
     """
     k = fit.centroids.shape[0]
     distances = squared_distances(z, row_norms, fit.centroids)
@@ -89,18 +102,26 @@ def swap_candidates(
     nearest = distances[rows, order[:, 0]]
     second = distances[rows, order[:, 1]] if k > 1 else np.zeros_like(nearest)
     total = nearest.sum()
-    if total <= 0:
+    if total <= 0 or k < 2:
         return []
     drawn = np.unique(rng.choice(z.shape[0], size=candidates, p=nearest / total))
     to_drawn = squared_distances(z, row_norms, z[drawn])
-    scored: list[tuple[float, int, int]] = []
+    cheap: list[tuple[float, int, int]] = []
     for j in range(k):
         without = np.where(order[:, 0] == j, second, nearest)
         cost = np.minimum(without[:, None], to_drawn).sum(axis=0)
         for m in np.argsort(cost, kind="stable")[: trials // k + 2]:
-            scored.append((float(cost[m]), j, int(drawn[m])))
+            cheap.append((float(cost[m]), j, int(m)))
+    cheap.sort()
+    total_norm = float(row_norms.sum())
+    scored = []
+    for _, j, m in cheap[:trials]:
+        others = np.where(order[:, 0] == j, order[:, 1], order[:, 0])
+        without = np.where(order[:, 0] == j, second, nearest)
+        labels = np.where(to_drawn[:, m] < without, j, others)
+        scored.append((updated_wcss(z, total_norm, labels, k), j, int(drawn[m])))
     scored.sort()
-    return [(j, i) for _, j, i in scored[:trials]]
+    return scored
 
 
 def swap_search(
@@ -110,10 +131,12 @@ def swap_search(
     *,
     candidates: int = 300,
     trials: int = 50,
+    lloyd_trials: int = 5,
     max_rounds: int = 50,
 ) -> tuple[LocalOptimum, int]:
-    """Lloyd from ``start`` (k, d), then swaps until none of a round's ``trials`` best-scored
-    swaps (:func:`swap_candidates`) lowers the WCSS; at most ``max_rounds`` rounds.
+    """Lloyd from ``start`` (k, d), then swaps: each round runs Lloyd from the
+    ``lloyd_trials`` best-scored of ``trials`` swaps (:func:`swap_candidates`) and keeps the
+    first that lowers the WCSS; stops when a round keeps none, at most ``max_rounds`` rounds.
 
     Returns the local optimum and the number of Lloyd runs it took.
     """
@@ -122,7 +145,8 @@ def swap_search(
     runs = 1
     for _ in range(max_rounds):
         improved = False
-        for j, i in swap_candidates(z, row_norms, best, rng, candidates, trials):
+        swaps = swap_candidates(z, row_norms, best, rng, candidates, trials)
+        for _, j, i in swaps[:lloyd_trials]:
             moved = best.centroids.copy()
             moved[j] = z[i]
             fit = lloyd(z, moved, row_norms)
