@@ -17,6 +17,7 @@ from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silho
 
 from customer_segmentation.local_search import LocalOptimum, lloyd, swap_search
 from customer_segmentation.settings import BEST_REPEATS
+from customer_segmentation.silhouette import mean_silhouettes
 from customer_segmentation.threads import SINGLE_THREAD_BELOW_ROWS, native_threads_for
 
 MAX_ITER = 300
@@ -378,6 +379,23 @@ def polish_neighbours(
             return
 
 
+def k_silhouettes(
+    z: np.ndarray, labels: dict[int, np.ndarray], sample: int | None, random_state: int
+) -> dict[int, float]:
+    """Mean silhouette per k of ``labels`` (k -> (n,) labels): exact in one pass over the
+    distances (:func:`~.silhouette.mean_silhouettes`) when ``sample`` is None, else
+    scikit-learn's on a seeded sample of ``sample`` rows."""
+    if not labels:
+        return {}
+    with native_threads_for(sample or z.shape[0]):
+        if sample is None:
+            return dict(zip(labels, mean_silhouettes(z, list(labels.values())), strict=True))
+        return {
+            k: float(silhouette_score(z, lab, sample_size=sample, random_state=random_state))
+            for k, lab in labels.items()
+        }
+
+
 def diagnose_k(
     z: np.ndarray,
     k_values: Sequence[int],
@@ -435,16 +453,15 @@ def diagnose_k(
     polish_neighbours(z, ks, best, source, seconds, random_state, max_polish_passes, progress)
 
     sample = None if n <= silhouette_max_rows else min(silhouette_sample_size, n)
+    scored = [k for k in ks if 2 <= len(np.unique(best[k].labels)) < n]
+    silhouettes = k_silhouettes(z, {k: best[k].labels for k in scored}, sample, random_state)
     results = []
     for k in ks:
         fit = best[k]
-        distinct = len(np.unique(fit.labels))
         silhouette = calinski = davies = None
-        if 2 <= distinct < n:
-            with native_threads_for(sample or n):
-                silhouette = float(
-                    silhouette_score(z, fit.labels, sample_size=sample, random_state=random_state)
-                )
+        if k in silhouettes:
+            silhouette = silhouettes[k]
+            with native_threads_for(n):
                 calinski = float(calinski_harabasz_score(z, fit.labels))
                 davies = float(davies_bouldin_score(z, fit.labels))
         results.append(

@@ -173,3 +173,17 @@ def test_diagnostics_record_restarts_and_where_the_best_came_from():
     assert all(d.best_from for d in diagnostics)
     # Easy blobs: the best is found again by the first chunks, far below the cap.
     assert all(1 <= d.restarts < 200 for d in diagnostics)
+
+
+def test_one_pass_silhouettes_match_scikit_learn():
+    from sklearn.metrics import silhouette_score
+
+    from customer_segmentation.silhouette import mean_silhouettes
+
+    rng = np.random.default_rng(11)
+    z = rng.normal(size=(2_500, 4))  # more rows than one distance block
+    labelings = [rng.integers(0, k, size=z.shape[0]) for k in (2, 5, 9)]
+    labelings.append(np.r_[np.zeros(z.shape[0] - 1, dtype=int), 1])  # a singleton cluster
+    ours = mean_silhouettes(z, labelings)
+    theirs = [silhouette_score(z, labels) for labels in labelings]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
