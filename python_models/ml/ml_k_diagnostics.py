@@ -14,6 +14,7 @@ def model(dbt, session):
         "k_rule": dbt.config.get("k_rule"),
         "random_state": dbt.config.get("random_state"),
         "n_init": dbt.config.get("n_init"),
+        "best_repeats": dbt.config.get("best_repeats"),
         "silhouette_max_rows": dbt.config.get("silhouette_max_rows"),
         "silhouette_sample_size": dbt.config.get("silhouette_sample_size"),
         "diagnostics_max_rows": dbt.config.get("diagnostics_max_rows"),

@@ -129,9 +129,9 @@ def swap_search(
     start: np.ndarray,
     rng: np.random.Generator,
     *,
-    candidates: int = 300,
-    trials: int = 50,
-    lloyd_trials: int = 5,
+    candidates: int = 100,
+    trials: int = 30,
+    lloyd_trials: int = 30,
     max_rounds: int = 50,
 ) -> tuple[LocalOptimum, int]:
     """Lloyd from ``start`` (k, d), then swaps: each round runs Lloyd from the

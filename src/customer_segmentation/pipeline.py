@@ -112,6 +112,7 @@ def k_diagnostics_table(
         silhouette_max_rows=settings.silhouette_max_rows,
         silhouette_sample_size=settings.silhouette_sample_size,
         progress=report,
+        best_repeats=settings.best_repeats,
     )
     return diagnostics_table(
         diagnostics,

@@ -187,3 +187,42 @@ def test_one_pass_silhouettes_match_scikit_learn():
     ours = mean_silhouettes(z, labelings)
     theirs = [silhouette_score(z, labels) for labels in labelings]
     np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-10)
+
+
+def test_early_stop_finds_the_best_wcss_of_a_long_run():
+    # Planted: 7 groups of unequal size and spread in 5 dimensions, some close together, so
+    # single k-means++ restarts end in different local optima at k >= 5.
+    rng = np.random.default_rng(21)
+    centres = rng.uniform(-4, 4, size=(7, 5))
+    z = np.vstack(
+        [
+            rng.normal(loc=c, scale=s, size=(m, 5))
+            for c, s, m in zip(
+                centres,
+                [0.5, 0.8, 1.2, 0.6, 1.5, 0.7, 1.0],
+                [40, 90, 150, 60, 200, 30, 120],
+                strict=True,
+            )
+        ]
+    )
+    ks = range(1, 9)
+    early, _ = diagnose_k(
+        z, ks, n_init=300, random_state=3, silhouette_max_rows=10_000, silhouette_sample_size=10
+    )
+    long_run = [fit_kmeans(z, k, n_init=300, random_state=3).wcss for k in ks]
+    assert all(d.wcss <= w * (1 + 1e-9) for d, w in zip(early, long_run, strict=True))
+    assert sum(d.restarts for d in early) < 300 * len(ks) / 3
+
+
+def test_best_repeats_default_matches_the_dbt_var_comment():
+    import re
+    from pathlib import Path
+
+    from customer_segmentation.settings import BEST_REPEATS, SegmentationSettings
+
+    project = (Path(__file__).resolve().parents[2] / "dbt_project.yml").read_text()
+    line = next(row for row in project.splitlines() if row.strip().startswith("best_repeats:"))
+    assert "null" in line.split("#")[0]
+    assert re.search(r"default (\d+)", line).group(1) == str(BEST_REPEATS)
+    assert SegmentationSettings.from_config({"best_repeats": "None"}.get).best_repeats == 4
+    assert SegmentationSettings.from_config({"best_repeats": "2"}.get).best_repeats == 2
