@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -18,7 +17,7 @@ from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silho
 from customer_segmentation.local_search import LocalOptimum, lloyd, swap_search
 from customer_segmentation.settings import BEST_REPEATS
 from customer_segmentation.silhouette import mean_silhouettes
-from customer_segmentation.threads import SINGLE_THREAD_BELOW_ROWS, native_threads_for
+from customer_segmentation.threads import native_threads_for
 
 MAX_ITER = 300
 #: k-means++ restarts per chunk of the early-stopping search (:func:`restart_until_repeated`).
@@ -290,12 +289,6 @@ def restart_until_repeated(
     return RestartSearch(best, used, repeats)
 
 
-def restart_workers(n_rows: int) -> int:
-    """Chunks in flight at once: every core on small inputs (each chunk is single-threaded),
-    one on large inputs (each chunk already uses every core)."""
-    return (os.cpu_count() or 1) if n_rows < SINGLE_THREAD_BELOW_ROWS else 1
-
-
 def neighbour_starts(
     z: np.ndarray, k: int, smaller: np.ndarray | None, larger: np.ndarray | None
 ) -> list[tuple[str, np.ndarray]]:
@@ -334,6 +327,24 @@ def _as_result(optimum: LocalOptimum, init: str) -> KMeansResult:
     )
 
 
+def _lloyd_from(
+    z: np.ndarray,
+    k: int,
+    start: np.ndarray,
+    label: str,
+    row_norms: np.ndarray,
+    random_state: int,
+) -> KMeansResult:
+    """One Lloyd run from ``start``: NumPy to a fixed point up to :data:`SWAP_MAX_ROWS` rows
+    (no per-fit overhead), scikit-learn's multi-threaded Lloyd with its tolerance above."""
+    if z.shape[0] > SWAP_MAX_ROWS:
+        return fit_kmeans(
+            z, k, n_init=1, random_state=random_state, initial_centroids=start, init_label=label
+        )
+    with native_threads_for(z.shape[0]):
+        return _as_result(lloyd(z, start, row_norms, MAX_ITER), label)
+
+
 def polish_neighbours(
     z: np.ndarray,
     ks: Sequence[int],
@@ -357,10 +368,9 @@ def polish_neighbours(
             larger = best[k + 1].centroids if k + 1 in best else None
             found = None
             for label, start in neighbour_starts(z, k, smaller, larger):
-                with native_threads_for(z.shape[0]):
-                    fit = lloyd(z, start, row_norms, MAX_ITER)
+                fit = _lloyd_from(z, k, start, label, row_norms, random_state)
                 if fit.wcss < best[k].wcss * (1 - 1e-12):
-                    best[k], found = _as_result(fit, label), label
+                    best[k], found = fit, label
             if found is not None:
                 source[k] = f"polish pass {polish}: {found}"
                 improved.append(k)
@@ -407,7 +417,7 @@ def diagnose_k(
     progress: Callable[[str], None] | None = None,
     max_polish_passes: int = 10,
     best_repeats: int = BEST_REPEATS,
-    workers: int | None = None,
+    workers: int = 1,
 ) -> tuple[list[KDiagnostic], int | None]:
     """k-means at each k, with WCSS, silhouette, Calinski-Harabasz and Davies-Bouldin.
 
@@ -416,8 +426,9 @@ def diagnose_k(
     then polish passes that start Lloyd from the neighbours' solutions
     (:func:`neighbour_starts`) and keep any lower WCSS, repeated until a pass improves nothing
     (at most ``max_polish_passes``). ``best_from`` records which start won and how many
-    restarts ran; ``restarts`` holds that count. ``workers`` chunks run at once (default:
-    :func:`restart_workers`); the result does not depend on it.
+    restarts ran; ``restarts`` holds that count. ``workers`` chunks run at once (threads);
+    the result does not depend on it. One by default: on the shared 2-core machine two gave
+    no measurable gain, and a dbt build already runs two models at once.
 
     Silhouette is O(n²): exact up to ``silhouette_max_rows`` rows, else on a sample of
     ``silhouette_sample_size`` rows drawn with ``random_state``. Returns the diagnostics and
@@ -426,7 +437,6 @@ def diagnose_k(
     """
     n = z.shape[0]
     ks = [k for k in k_values if k <= n]
-    workers = restart_workers(n) if workers is None else workers
     best: dict[int, KMeansResult] = {}
     source: dict[int, str] = {}
     seconds: dict[int, float] = {}

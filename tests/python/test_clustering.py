@@ -226,3 +226,23 @@ def test_best_repeats_default_matches_the_dbt_var_comment():
     assert re.search(r"default (\d+)", line).group(1) == str(BEST_REPEATS)
     assert SegmentationSettings.from_config({"best_repeats": "None"}.get).best_repeats == 4
     assert SegmentationSettings.from_config({"best_repeats": "2"}.get).best_repeats == 2
+
+
+def test_diagnostics_do_not_depend_on_the_number_of_workers():
+    z = blobs(6)
+    runs = [
+        diagnose_k(
+            z,
+            range(1, 7),
+            n_init=60,
+            random_state=4,
+            silhouette_max_rows=1000,
+            silhouette_sample_size=50,
+            best_repeats=3,
+            workers=workers,
+        )[0]
+        for workers in (1, 2)
+    ]
+    for one, two in zip(*runs, strict=True):
+        np.testing.assert_array_equal(one.centroids, two.centroids)
+        assert (one.wcss, one.restarts, one.best_from) == (two.wcss, two.restarts, two.best_from)
