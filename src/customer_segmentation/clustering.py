@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +19,7 @@ from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silho
 from customer_segmentation.local_search import LocalOptimum, lloyd, swap_search
 from customer_segmentation.settings import BEST_REPEATS
 from customer_segmentation.silhouette import mean_silhouettes
-from customer_segmentation.threads import native_threads_for
+from customer_segmentation.threads import SINGLE_THREAD_BELOW_ROWS, native_threads_for
 
 MAX_ITER = 300
 #: k-means++ restarts per chunk of the early-stopping search (:func:`restart_until_repeated`).
@@ -27,6 +29,25 @@ SAME_WCSS = 1e-9
 #: Centroid swaps (:func:`~.local_search.swap_search`) only up to this many rows: each swap
 #: costs a Lloyd run, affordable on small inputs, where restarts alone miss the best WCSS.
 SWAP_MAX_ROWS = 20_000
+
+_THREAD_LIMIT = threading.local()
+
+
+@contextmanager
+def _threads(n_rows: int) -> Iterator[None]:
+    """:func:`~.threads.native_threads_for`, entered once per thread: inside an outer use
+    with the same limit it costs nothing (threadpoolctl takes ~30 ms to enter)."""
+    single = n_rows < SINGLE_THREAD_BELOW_ROWS
+    if getattr(_THREAD_LIMIT, "single", None) == single:
+        yield
+        return
+    outer = getattr(_THREAD_LIMIT, "single", None)
+    with native_threads_for(n_rows):
+        _THREAD_LIMIT.single = single
+        try:
+            yield
+        finally:
+            _THREAD_LIMIT.single = outer
 
 
 class NotEnoughRowsError(ValueError):
@@ -102,7 +123,7 @@ def fit_kmeans(
         random_state=random_state,
         algorithm="lloyd",
     )
-    with warnings.catch_warnings(), native_threads_for(z.shape[0]):
+    with warnings.catch_warnings(), _threads(z.shape[0]):
         # Duplicate points can leave fewer distinct clusters than k; that is reported by the
         # diagnostics, not as a warning on every run.
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -268,7 +289,7 @@ def restart_until_repeated(
         fit = fit_kmeans(z, k, n_init=sizes[index], random_state=seed)
         if k == 1 or z.shape[0] > SWAP_MAX_ROWS:
             return fit
-        with native_threads_for(z.shape[0]):
+        with _threads(z.shape[0]):
             optimum, _ = swap_search(z, fit.centroids, np.random.default_rng(seed))
         if optimum.wcss >= fit.wcss * (1 - 1e-12):
             return fit
@@ -341,7 +362,7 @@ def _lloyd_from(
         return fit_kmeans(
             z, k, n_init=1, random_state=random_state, initial_centroids=start, init_label=label
         )
-    with native_threads_for(z.shape[0]):
+    with _threads(z.shape[0]):
         return _as_result(lloyd(z, start, row_norms, MAX_ITER), label)
 
 
@@ -376,7 +397,7 @@ def polish_neighbours(
                 improved.append(k)
                 if z.shape[0] <= SWAP_MAX_ROWS:
                     seed = chunk_seed(random_state, k, -polish % 2**31)
-                    with native_threads_for(z.shape[0]):
+                    with _threads(z.shape[0]):
                         swapped, _ = swap_search(z, best[k].centroids, np.random.default_rng(seed))
                     if swapped.wcss < best[k].wcss * (1 - 1e-12):
                         best[k] = _as_result(swapped, found + ", then centroid swaps")
@@ -397,13 +418,18 @@ def k_silhouettes(
     scikit-learn's on a seeded sample of ``sample`` rows."""
     if not labels:
         return {}
-    with native_threads_for(sample or z.shape[0]):
+    with _threads(sample or z.shape[0]):
         if sample is None:
             return dict(zip(labels, mean_silhouettes(z, list(labels.values())), strict=True))
         return {
             k: float(silhouette_score(z, lab, sample_size=sample, random_state=random_state))
             for k, lab in labels.items()
         }
+
+
+def _with_restarts(source: str, restarts: int) -> str:
+    """``best_from`` text: the start that won, with the restarts run when it was a polish."""
+    return source if source.startswith("best of") else f"{source} (after {restarts} restarts)"
 
 
 def diagnose_k(
@@ -437,60 +463,60 @@ def diagnose_k(
     """
     n = z.shape[0]
     ks = [k for k in k_values if k <= n]
-    best: dict[int, KMeansResult] = {}
-    source: dict[int, str] = {}
-    seconds: dict[int, float] = {}
-    restarts: dict[int, int] = {}
-    for k in ks:
-        started = time.perf_counter()
-        search = restart_until_repeated(
-            z,
-            k,
-            max_restarts=n_init,
-            random_state=random_state,
-            best_repeats=best_repeats,
-            workers=workers,
-        )
-        best[k], restarts[k] = search.best, search.restarts
-        swaps = " and centroid swaps" if n <= SWAP_MAX_ROWS and k > 1 else ""
-        source[k] = f"best of {search.restarts} k-means++ restarts{swaps}"
-        seconds[k] = time.perf_counter() - started
-        if progress is not None:
-            progress(
-                f"k = {k}: WCSS {best[k].wcss:,.1f} after {search.restarts} restarts, "
-                f"found {search.repeats} times ({seconds[k]:.1f} s)"
+    with _threads(n):
+        best: dict[int, KMeansResult] = {}
+        source: dict[int, str] = {}
+        seconds: dict[int, float] = {}
+        restarts: dict[int, int] = {}
+        for k in ks:
+            started = time.perf_counter()
+            search = restart_until_repeated(
+                z,
+                k,
+                max_restarts=n_init,
+                random_state=random_state,
+                best_repeats=best_repeats,
+                workers=workers,
             )
-    polish_neighbours(z, ks, best, source, seconds, random_state, max_polish_passes, progress)
+            best[k], restarts[k] = search.best, search.restarts
+            swaps = " and centroid swaps" if n <= SWAP_MAX_ROWS and k > 1 else ""
+            source[k] = f"best of {search.restarts} k-means++ restarts{swaps}"
+            seconds[k] = time.perf_counter() - started
+            if progress is not None:
+                progress(
+                    f"k = {k}: WCSS {best[k].wcss:,.1f} after {search.restarts} restarts, "
+                    f"found {search.repeats} times ({seconds[k]:.1f} s)"
+                )
+        polish_neighbours(z, ks, best, source, seconds, random_state, max_polish_passes, progress)
 
-    sample = None if n <= silhouette_max_rows else min(silhouette_sample_size, n)
-    scored = [k for k in ks if 2 <= len(np.unique(best[k].labels)) < n]
-    silhouettes = k_silhouettes(z, {k: best[k].labels for k in scored}, sample, random_state)
-    results = []
-    for k in ks:
-        fit = best[k]
-        silhouette = calinski = davies = None
-        if k in silhouettes:
-            silhouette = silhouettes[k]
-            with native_threads_for(n):
-                calinski = float(calinski_harabasz_score(z, fit.labels))
-                davies = float(davies_bouldin_score(z, fit.labels))
-        results.append(
-            KDiagnostic(
-                k=k,
-                wcss=fit.wcss,
-                silhouette=silhouette,
-                calinski_harabasz=calinski,
-                davies_bouldin=davies,
-                n_iter=fit.n_iter,
-                converged=fit.converged,
-                seconds=seconds[k],
-                centroids=fit.centroids,
-                best_from=source[k]
-                + ("" if source[k].startswith("best of") else f" (after {restarts[k]} restarts)"),
-                restarts=restarts[k],
+        sample = None if n <= silhouette_max_rows else min(silhouette_sample_size, n)
+        scored = [k for k in ks if 2 <= len(np.unique(best[k].labels)) < n]
+        silhouettes = k_silhouettes(z, {k: best[k].labels for k in scored}, sample, random_state)
+        results = []
+        for k in ks:
+            fit = best[k]
+            silhouette = calinski = davies = None
+            if k in silhouettes:
+                silhouette = silhouettes[k]
+                with _threads(n):
+                    calinski = float(calinski_harabasz_score(z, fit.labels))
+                    davies = float(davies_bouldin_score(z, fit.labels))
+            results.append(
+                KDiagnostic(
+                    k=k,
+                    wcss=fit.wcss,
+                    silhouette=silhouette,
+                    calinski_harabasz=calinski,
+                    davies_bouldin=davies,
+                    n_iter=fit.n_iter,
+                    converged=fit.converged,
+                    seconds=seconds[k],
+                    centroids=fit.centroids,
+                    best_from=_with_restarts(source[k], restarts[k]),
+                    restarts=restarts[k],
+                )
             )
-        )
-    return results, sample
+        return results, sample
 
 
 def elbow_k(k_values: Sequence[int], wcss: Sequence[float]) -> int:

@@ -246,3 +246,17 @@ def test_diagnostics_do_not_depend_on_the_number_of_workers():
     for one, two in zip(*runs, strict=True):
         np.testing.assert_array_equal(one.centroids, two.centroids)
         assert (one.wcss, one.restarts, one.best_from) == (two.wcss, two.restarts, two.best_from)
+
+
+def test_compiled_and_numpy_lloyd_reach_the_same_fixed_point():
+    from customer_segmentation.local_search import lloyd, numpy_lloyd
+
+    z = blobs(7)
+    row_norms = (z * z).sum(axis=1)
+    start = z[[0, 5, 50, 90]]
+    fast = lloyd(z, start, row_norms)
+    slow = numpy_lloyd(z, start, row_norms)
+    np.testing.assert_array_equal(fast.labels, slow.labels)
+    np.testing.assert_allclose(fast.centroids, slow.centroids, rtol=1e-12)
+    assert fast.wcss == pytest.approx(slow.wcss, rel=1e-12)
+    assert fast.converged and slow.converged
