@@ -38,11 +38,12 @@ build: $(STAMP)
 	$(BIN)/customer-segmentation build $(ARGS)
 	$(BIN)/customer-segmentation publish
 
+# Each step is timed; the last line says how long dbt build, publish and summary took.
 demo: $(STAMP)
-	$(BIN)/customer-segmentation build
-	$(BIN)/customer-segmentation publish
-	@echo
-	$(BIN)/customer-segmentation summary
+	@$(BIN)/python -m customer_segmentation.timing \
+		--step "dbt build" "$(BIN)/customer-segmentation build" \
+		--step publish "$(BIN)/customer-segmentation publish" \
+		--step summary "$(BIN)/customer-segmentation summary"
 
 # The rfm preset on the demo purchases (seeds/demo_transactions.csv), in its own database.
 demo-rfm: export CUSTOMER_SEGMENTATION_DB = customer_segmentation_rfm.duckdb

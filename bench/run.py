@@ -10,6 +10,8 @@ b. Synthetic inputs (generator, Parquet, seed 7) of each ``--sizes``: seconds pe
    from run_results.json, total wall time, CPU time and peak RSS of the whole build.
 c. SQL scoring: fit on the 1M input, score the ``--score-rows`` file with ``score_input_path``
    (``--select stg_scoring_input+``); rows/s of the scoring nodes and of the whole command.
+e. Case-study file with default settings (preset case_study) and the steps of ``make demo``,
+   each as a ratio to the notebook at n_init 10 in the same run (``bench/case_study.py``).
 d. Quality: adjusted Rand index of the segments vs the generator's planted segments, and
    two-stage vs exact Ward (ARI at k = 8, cophenetic correlation) through the library.
 
@@ -1337,9 +1339,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--sections",
         nargs="+",
-        choices=["a", "b", "c", "d"],
-        default=["a", "b", "c", "d"],
-        help="report sections to run (a reference, b sizes, c scoring, d quality)",
+        choices=["a", "b", "c", "d", "e"],
+        default=["a", "b", "c", "d", "e"],
+        help="report sections to run (a reference, b sizes, c scoring, d quality, "
+        "e case-study defaults and make demo vs the notebook)",
     )
     parser.add_argument(
         "--dbt-threads", type=int, default=None, help="pass --threads N to every dbt run"
@@ -1421,6 +1424,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "a" in sections:
         text, _ = section_reference(args, work, ref_path, shared)
         report.set("reference", text)
+
+    if "e" in sections and not args.quick:
+        import case_study  # bench/case_study.py: goals 1 and 2 of issue 16
+
+        report.set("case_study", case_study.section(args, work, sys.modules[__name__]))
 
     # Sizes up to 1M first (the 1M fit is scored in section c), larger ones last.
     size_builds: dict[int, Build] = {}

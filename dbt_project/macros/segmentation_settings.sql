@@ -17,7 +17,7 @@
         {{ exceptions.raise_compiler_error("var 'preset': unknown preset '" ~ preset ~ "'; use one of " ~ (presets.keys() | sort | join(', '))) }}
     {%- endif -%}
     {%- set integers = {
-        'k': 1, 'k_min': 1, 'k_max': 1, 'random_state': 0, 'n_init': 1, 'ward_max_rows': 2,
+        'k': 1, 'k_min': 1, 'k_max': 1, 'random_state': 0, 'n_init': 1, 'best_repeats': 1, 'ward_max_rows': 2,
         'silhouette_max_rows': 2, 'silhouette_sample_size': 2, 'diagnostics_max_rows': 2,
     } -%}
     {%- set choices = {

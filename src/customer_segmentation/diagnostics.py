@@ -67,6 +67,7 @@ def k_diagnostics_table(
             matrix,
             settings.k_values,
             n_init=n_init,
+            best_repeats=settings.best_repeats,
             random_state=settings.random_state,
             silhouette_max_rows=settings.silhouette_max_rows,
             silhouette_sample_size=settings.silhouette_sample_size,

@@ -12,6 +12,7 @@ from customer_segmentation.clustering import (
     fit_kmeans,
     match_to_previous,
     neighbour_starts,
+    polish_neighbours,
 )
 
 
@@ -146,15 +147,102 @@ def test_neighbour_starts_have_k_rows_and_come_from_both_sides():
 def test_polish_never_loses_and_says_where_the_best_came_from():
     rng = np.random.default_rng(8)
     z = np.vstack([rng.normal(loc=c, scale=0.6, size=(60, 3)) for c in rng.uniform(-6, 6, (9, 3))])
-    polished, _ = diagnose_k(
+    ks = list(range(1, 11))
+    single = {k: fit_kmeans(z, k, n_init=1, random_state=5) for k in ks}
+    best = dict(single)
+    source = {k: "one restart" for k in ks}
+    seconds = dict.fromkeys(ks, 0.0)
+    polish_neighbours(z, ks, best, source, seconds, random_state=5, max_passes=10)
+    assert all(best[k].wcss <= single[k].wcss + 1e-9 for k in ks)
+    assert any(source[k].startswith("polish") for k in ks)
+    improved = [k for k in ks if source[k].startswith("polish")]
+    assert all(best[k].wcss < single[k].wcss for k in improved)
+
+
+def test_diagnostics_record_restarts_and_where_the_best_came_from():
+    z = blobs(5)
+    diagnostics, _ = diagnose_k(
         z,
-        range(1, 11),
-        n_init=1,
-        random_state=5,
-        silhouette_max_rows=10_000,
-        silhouette_sample_size=100,
+        range(1, 6),
+        n_init=200,
+        random_state=0,
+        silhouette_max_rows=1000,
+        silhouette_sample_size=50,
+        best_repeats=2,
     )
-    single = [fit_kmeans(z, k, n_init=1, random_state=5).wcss for k in range(1, 11)]
-    assert all(d.wcss <= w + 1e-9 for d, w in zip(polished, single, strict=True))
-    assert any(d.best_from.startswith("polish") for d in polished)
-    assert all(d.best_from for d in polished)
+    assert all(d.best_from for d in diagnostics)
+    # Easy blobs: the best is found again by the first chunks, far below the cap.
+    assert all(1 <= d.restarts < 200 for d in diagnostics)
+
+
+def test_one_pass_silhouettes_match_scikit_learn():
+    from sklearn.metrics import silhouette_score
+
+    from customer_segmentation.silhouette import mean_silhouettes
+
+    rng = np.random.default_rng(11)
+    z = rng.normal(size=(2_500, 4))  # more rows than one distance block
+    labelings = [rng.integers(0, k, size=z.shape[0]) for k in (2, 5, 9)]
+    labelings.append(np.r_[np.zeros(z.shape[0] - 1, dtype=int), 1])  # a singleton cluster
+    ours = mean_silhouettes(z, labelings)
+    theirs = [silhouette_score(z, labels) for labels in labelings]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-10)
+
+
+def test_early_stop_finds_the_best_wcss_of_a_long_run():
+    # Planted: 7 groups of unequal size and spread in 5 dimensions, some close together, so
+    # single k-means++ restarts end in different local optima at k >= 5.
+    rng = np.random.default_rng(21)
+    centres = rng.uniform(-4, 4, size=(7, 5))
+    z = np.vstack(
+        [
+            rng.normal(loc=c, scale=s, size=(m, 5))
+            for c, s, m in zip(
+                centres,
+                [0.5, 0.8, 1.2, 0.6, 1.5, 0.7, 1.0],
+                [40, 90, 150, 60, 200, 30, 120],
+                strict=True,
+            )
+        ]
+    )
+    ks = range(1, 9)
+    early, _ = diagnose_k(
+        z, ks, n_init=300, random_state=3, silhouette_max_rows=10_000, silhouette_sample_size=10
+    )
+    long_run = [fit_kmeans(z, k, n_init=300, random_state=3).wcss for k in ks]
+    assert all(d.wcss <= w * (1 + 1e-9) for d, w in zip(early, long_run, strict=True))
+    assert sum(d.restarts for d in early) < 300 * len(ks) / 3
+
+
+def test_diagnostics_do_not_depend_on_the_number_of_workers():
+    z = blobs(6)
+    runs = [
+        diagnose_k(
+            z,
+            range(1, 7),
+            n_init=60,
+            random_state=4,
+            silhouette_max_rows=1000,
+            silhouette_sample_size=50,
+            best_repeats=3,
+            workers=workers,
+        )[0]
+        for workers in (1, 2)
+    ]
+    for one, two in zip(*runs, strict=True):
+        np.testing.assert_array_equal(one.centroids, two.centroids)
+        assert (one.wcss, one.restarts, one.best_from) == (two.wcss, two.restarts, two.best_from)
+
+
+def test_compiled_and_numpy_lloyd_reach_the_same_fixed_point():
+    from customer_segmentation.local_search import lloyd, numpy_lloyd
+
+    z = blobs(7)
+    row_norms = (z * z).sum(axis=1)
+    start = z[[0, 5, 50, 90]]
+    fast = lloyd(z, start, row_norms)
+    slow = numpy_lloyd(z, start, row_norms)
+    np.testing.assert_array_equal(fast.labels, slow.labels)
+    np.testing.assert_allclose(fast.centroids, slow.centroids, rtol=1e-12)
+    assert fast.wcss == pytest.approx(slow.wcss, rel=1e-12)
+    assert fast.converged and slow.converged

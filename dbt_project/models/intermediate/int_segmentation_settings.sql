@@ -14,6 +14,7 @@ with final as (
         {{ sql_text(settings.k_rule) }} as k_rule,
         cast({{ settings.random_state }} as bigint) as random_state,
         cast({{ 'null' if settings.n_init is none else settings.n_init }} as integer) as n_init,
+        cast({{ settings.best_repeats }} as integer) as best_repeats,
         cast({{ settings.ward_max_rows }} as bigint) as ward_max_rows,
         cast({{ settings.silhouette_max_rows }} as bigint) as silhouette_max_rows,
         cast({{ settings.silhouette_sample_size }} as bigint) as silhouette_sample_size,
