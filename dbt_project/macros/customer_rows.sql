@@ -13,6 +13,10 @@
 {%- set cols = input.columns -%}
 {%- set has_customer_id = 'customer_id' in cols -%}
 {%- set raw_keys = input_columns() | map(attribute='key') | reject('equalto', 'customer_id') | list -%}
+{%- set raw_columns = ['customer_id_raw'] -%}
+{%- for key in raw_keys -%}
+    {%- do raw_columns.append(key ~ '_raw') -%}
+{%- endfor -%}
 
 with
 
@@ -28,33 +32,15 @@ parsed as (
 
 ),
 
-parse_errors as (
-
-    {{ parse_errors(input) | indent(4) }}
-
-),
-
 source as (
 
     select
-        source_row_number,
-        customer_id_raw,
-        {%- for key in raw_keys %}
-        {{ key }}_raw,
-        {%- endfor %}
+        *,
         cast(null as {{ string_type() }}) as parse_reason,
         cast(null as {{ string_type() }}) as raw_line
     from parsed
     union all
-    select
-        source_row_number,
-        cast(null as {{ string_type() }}) as customer_id_raw,
-        {%- for key in raw_keys %}
-        cast(null as {{ string_type() }}) as {{ key }}_raw,
-        {%- endfor %}
-        parse_reason,
-        raw_line
-    from parse_errors
+    {{ parse_errors(input, raw_columns) | indent(4) }}
 
 ),
 

@@ -39,6 +39,10 @@
 {%- set has_date = 'purchase_date' in by_canonical -%}
 {%- set has_quantity = 'quantity' in by_canonical -%}
 {%- set reference_date = checked_reference_date() -%}
+{%- set raw_columns = [] -%}
+{%- for column in wanted -%}
+    {%- do raw_columns.append(column.canonical ~ '_raw') -%}
+{%- endfor %}
 
 with
 
@@ -53,12 +57,6 @@ parsed as (
 
 ),
 
-parse_errors as (
-
-    {{ parse_errors(input) | indent(4) }}
-
-),
-
 source as (
 
     select
@@ -67,14 +65,7 @@ source as (
         cast(null as {{ string_type() }}) as raw_line
     from parsed
     union all
-    select
-        source_row_number,
-        {%- for column in wanted %}
-        cast(null as {{ string_type() }}) as {{ column.canonical }}_raw,
-        {%- endfor %}
-        parse_reason,
-        raw_line
-    from parse_errors
+    {{ parse_errors(input, raw_columns) | indent(4) }}
 
 ),
 
