@@ -81,7 +81,8 @@ def test_one_usable_customer_is_one_message(tmp_path):
 
 def test_bad_rows_are_quarantined_with_reasons(tmp_path):
     path = str(FIXTURES / "quarantine.csv")
-    run = assert_ok(build(tmp_path, "quarantine", input_path=path, **SMALL))
+    # A third of this file is bad on purpose: above the default max_rejected_share.
+    run = assert_ok(build(tmp_path, "quarantine", input_path=path, max_rejected_share=1, **SMALL))
     reasons = dict(
         run.query("select source_row_number, rejection_reason from marts.rejected_customer_rows")
     )
@@ -158,7 +159,11 @@ def test_an_existing_table_as_input(tmp_path):
     from conftest import run_dbt
 
     run = assert_ok(
-        run_dbt(database, "build", dbt_vars={"input_relation": "landing.customers", **SMALL})
+        run_dbt(
+            database,
+            "build",
+            dbt_vars={"input_relation": "landing.customers", "max_rejected_share": 1, **SMALL},
+        )
     )
     assert run.scalar("select count(*) from marts.customer_segments") == 24
     assert run.scalar("select count(*) from marts.rejected_customer_rows") == 12

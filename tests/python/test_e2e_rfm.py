@@ -34,9 +34,9 @@ def test_demo_purchases_seed_is_the_generator_output():
 
 def test_rfm_demo_recovers_the_planted_customer_types(rfm_build):
     _, truth = generate_transactions()
-    planted = dict(
-        zip(truth["customer_id"].to_pylist(), truth["planted_type"].to_pylist(), strict=True)
-    )
+    # The marts carry ids as text, as the purchase file spells them.
+    ids = [str(c) for c in truth["customer_id"].to_pylist()]
+    planted = dict(zip(ids, truth["planted_type"].to_pylist(), strict=True))
     rows = rfm_build.query("select customer_id, segment_id from marts.customer_segments")
     assert len(rows) == len(planted)
     ari = adjusted_rand_score([planted[c] for c, _ in rows], [s for _, s in rows])
@@ -103,14 +103,19 @@ def test_bad_purchase_rows_are_quarantined_with_reasons(tmp_path):
         )
     )
     kinds = dirty["bad_row_kind"].to_pylist()
-    expected_rows = {row + 1: kind for row, kind in enumerate(kinds) if kind}
+    # A text id ('C' + the id) is a valid key now: that purchase belongs to customer 'C<id>'.
+    text_ids = [row + 1 for row, kind in enumerate(kinds) if kind == "non_integer_customer_id"]
+    expected_rows = {
+        row + 1: kind
+        for row, kind in enumerate(kinds)
+        if kind and kind != "non_integer_customer_id"
+    }
     rejected = dict(
         run.query("select source_row_number, rejection_reason from marts.rejected_transaction_rows")
     )
     assert set(rejected) == set(expected_rows)
     starts = {
         "blank_customer_id": "customer_id: missing",
-        "non_integer_customer_id": "customer_id: not an integer ('C",
         "blank_amount": "amount: missing",
         "non_numeric_amount": "amount: not a number ('n/a')",
         "negative_amount": "amount: negative ('-",
@@ -125,7 +130,9 @@ def test_bad_purchase_rows_are_quarantined_with_reasons(tmp_path):
         "select count_input_rows, count_segmented_rows, count_rejected_rows "
         "from marts.segmentation_runs"
     )[0]
-    assert counts == (dirty.num_rows, transactions.num_rows, len(expected_rows))
+    assert counts == (dirty.num_rows, transactions.num_rows + len(text_ids), len(expected_rows))
+    segmented = {r[0] for r in run.query("select customer_id from marts.customer_segments")}
+    assert {dirty["customer_id"][row - 1].as_py() for row in text_ids} <= segmented
 
 
 CUSTOM_FEATURES = {
