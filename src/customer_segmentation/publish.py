@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -47,6 +48,12 @@ SNAPSHOT_INFO = "snapshot.json"
 STAMP_FORMAT = "%Y%m%dT%H%M%S%fZ"
 RUN_ID_COLUMN = "published_run_id"
 RUN_ID_COMMENT = "Run id (segmentation_runs.run_id) of the build this snapshot was published from."
+#: The stacked summary (grouping sets) and the column naming its grain. The serving file also
+#: gets one table per grain, ``customer_value_by_<level>`` (``customer_value_overall``), whose
+#: rows can be added up safely.
+STACKED_SUMMARY = "customer_value_summary"
+GRAIN_COLUMN = "grouping_level"
+_LEVEL_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class PublishError(RuntimeError):
@@ -175,8 +182,80 @@ def _write_snapshot(
             if parquet:
                 out = _sql_string(str(folder / f"{mart}.parquet"))
                 con.execute(f"copy {name} to {out} (format parquet, compression zstd)")
+        if STACKED_SUMMARY in marts:
+            rows |= _split_by_grain(con, f"serving.marts.{STACKED_SUMMARY}", folder, parquet)
         con.execute("detach serving")
     return run_id, rows
+
+
+def grain_table(level: str) -> str:
+    """Serving table of one grouping level of the stacked summary."""
+    return "customer_value_overall" if level == "overall" else f"customer_value_by_{level}"
+
+
+def _split_by_grain(
+    con: duckdb.DuckDBPyConnection, stacked: str, folder: Path, parquet: bool
+) -> dict[str, int]:
+    """One table per ``grouping_level`` of ``stacked``, without the columns outside its grain.
+
+    The grain's columns are the dimension columns (null on the overall row) that are filled at
+    that level; every row of such a table is one group, so sums over it do not double count.
+    Returns {table: rows}.
+    """
+    columns = [row[0] for row in con.execute(f"describe {stacked}").fetchall()]
+    overall = con.execute(f"select * from {stacked} where {GRAIN_COLUMN} = 'overall'").fetchall()
+    dimensions = [
+        c for i, c in enumerate(columns) if c != GRAIN_COLUMN and all(r[i] is None for r in overall)
+    ]
+    comments = dict(
+        con.execute(
+            "select column_name, comment from duckdb_columns() where database_name = 'serving' "
+            "and schema_name = 'marts' and table_name = ? and comment is not null",
+            [stacked.rsplit(".", 1)[-1]],
+        ).fetchall()
+    )
+    levels = [
+        r[0] for r in con.execute(f"select distinct {GRAIN_COLUMN} from {stacked}").fetchall()
+    ]
+    rows = {}
+    for level in sorted(levels):
+        if not isinstance(level, str) or not _LEVEL_NAME.match(level):
+            raise PublishError(f"{stacked}: grouping level {level!r} is not a table name")
+        filled = con.execute(
+            "select "
+            + ", ".join(f"count({_identifier(c)})" for c in dimensions or ["1"])
+            + f" from {stacked} where {GRAIN_COLUMN} = ?",
+            [level],
+        ).fetchall()[0]
+        dropped = {c for c, n in zip(dimensions, filled, strict=False) if n == 0}
+        kept = [c for c in columns if c != GRAIN_COLUMN and c not in dropped]
+        grain = [c for c in dimensions if c not in dropped]
+        table = grain_table(level)
+        name = f"serving.marts.{_identifier(table)}"
+        con.execute(
+            f"create table {name} as select {', '.join(_identifier(c) for c in kept)} "
+            f"from {stacked} where {GRAIN_COLUMN} = ? order by all",
+            [level],
+        )
+        rows[table] = con.execute(f"select count(*) from {name}").fetchall()[0][0]
+        one_row = "all customers, one row" if not grain else "one row per " + ", ".join(grain)
+        con.execute(
+            f"comment on table {name} is "
+            + _sql_string(
+                f"{STACKED_SUMMARY} at grouping level {level!r}: {one_row}. "
+                "Each customer is in exactly one row, so sums over rows are safe."
+            )
+        )
+        for column in kept:
+            if column in comments:
+                con.execute(
+                    f"comment on column {name}.{_identifier(column)} is "
+                    + _sql_string(comments[column])
+                )
+        if parquet:
+            out = _sql_string(str(folder / f"{table}.parquet"))
+            con.execute(f"copy {name} to {out} (format parquet, compression zstd)")
+    return rows
 
 
 def _swap_in(snapshot_file: Path, entry: Path) -> None:
@@ -229,9 +308,10 @@ def publish(
                     "publish_stamp": stamp,
                     "storage_version": STORAGE_VERSION,
                     "database": SERVING_FILE,
-                    "tables": {m: {"rows": rows[m], "parquet": f"{m}.parquet"} for m in marts}
-                    if parquet
-                    else {m: {"rows": rows[m]} for m in marts},
+                    "tables": {
+                        t: {"rows": n, "parquet": f"{t}.parquet"} if parquet else {"rows": n}
+                        for t, n in rows.items()
+                    },
                 },
                 indent=2,
             )

@@ -24,6 +24,7 @@ from customer_segmentation.publish import (
     SERVING_FILE,
     STAMP_FORMAT,
     PublishError,
+    grain_table,
     prune_snapshots,
     publish,
     published_marts,
@@ -116,13 +117,14 @@ def test_published_list_comes_from_the_marts_yml(demo_build, published):
     assert not any(m.startswith(("stg_", "int_", "ml_")) for m in marts)
     # Disabled on customer input: not in the manifest's nodes, so not published.
     assert "rejected_transaction_rows" not in marts
-    assert sorted(published.rows) == marts
+    grains = {t for t in published.rows if t.startswith("customer_value_")} - set(marts)
+    assert sorted(set(published.rows) - grains) == marts
     with duckdb.connect(str(published.serving_file), read_only=True) as con:
         tables = con.execute(
             "select table_name, estimated_size from duckdb_tables() where schema_name = 'marts'"
         ).fetchall()
         views = con.execute("select count(*) from duckdb_views() where not internal").fetchall()
-    assert sorted(t for t, _ in tables) == marts
+    assert sorted(t for t, _ in tables) == sorted(published.rows)
     assert views == [(0,)], "the serving file holds tables only, no views over paths"
 
 
@@ -151,8 +153,45 @@ def test_serving_file_carries_the_dbt_docs(demo_build, published):
         if table in published.rows:
             assert served[(table, column)] == text
     for table in published.rows:
-        assert served_tables[table] and served_tables[table] == table_docs[table]
+        assert served_tables[table], table
+        assert table not in table_docs or served_tables[table] == table_docs[table]
         assert served[(table, RUN_ID_COLUMN)]
+
+
+@pytest.mark.e2e
+def test_one_table_per_grain_adds_up_without_double_counting(published):
+    with duckdb.connect(str(published.serving_file), read_only=True) as con:
+        levels = [
+            row[0]
+            for row in con.execute(
+                "select distinct grouping_level from marts.customer_value_summary order by 1"
+            ).fetchall()
+        ]
+        customers = published.rows["customer_segments"]
+        stacked = con.execute("select sum(count_customers) from marts.customer_value_summary")
+        assert stacked.fetchall()[0][0] == customers * len(levels)  # why it is not for BI
+        assert len(levels) >= 4
+        for level in levels:
+            table = grain_table(level)
+            columns = [r[0] for r in con.execute(f"describe marts.{table}").fetchall()]
+            assert "grouping_level" not in columns
+            keys = [
+                c for c in columns if c.endswith(("_code", "_name", "_id")) and c != RUN_ID_COLUMN
+            ]
+            assert bool(keys) == (level != "overall"), (level, keys)
+            key = ", ".join(keys or ["1"])
+            total, rows, groups = con.execute(
+                f"select sum(count_customers), count(*), count(distinct ({key})) from marts.{table}"
+            ).fetchall()[0]
+            assert total == customers, level
+            assert rows == groups == published.rows[table], level
+            same = con.execute(
+                f"select count(*) from marts.{table} t join marts.customer_value_summary s "
+                f"on s.grouping_level = ? and s.count_customers = t.count_customers "
+                + "".join(f"and s.{k} = t.{k} " for k in keys),
+                [level],
+            ).fetchall()[0][0]
+            assert same == rows, level
 
 
 @pytest.mark.e2e

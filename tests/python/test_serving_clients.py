@@ -84,7 +84,8 @@ def engine(published):
 
 def test_sqlalchemy_reflection_the_way_bi_tools_call_it(published, engine):
     inspector = sa.inspect(engine)
-    assert "marts" in inspector.get_schema_names()
+    # duckdb_engine names schemas <catalog>.<schema>; the catalog is the file's stem.
+    assert f"{published.serving_file.stem}.marts" in inspector.get_schema_names()
     assert sorted(inspector.get_table_names(schema="marts")) == sorted(published.rows)
     assert inspector.get_view_names(schema="marts") == []
     columns = {c["name"]: c for c in inspector.get_columns("segment_profiles", schema="marts")}
