@@ -12,7 +12,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 # Models, singular tests and analyses; generic tests are Jinja macros and are not linted.
 SQL_LINTED := dbt_project/models $(wildcard tests/*.sql) $(wildcard analysis/*.sql)
 
-.PHONY: help env demo demo-rfm build publish report bench test lint format unit e2e docs clean test-spark seeds
+.PHONY: help env demo demo-rfm build publish report bench test lint format unit e2e docs clean test-spark seeds semantic
 
 help:
 	@echo "make demo   build everything on the demo data and print the segment summary"
@@ -25,6 +25,7 @@ help:
 	@echo "make docs   dbt docs generate"
 	@echo "make clean  remove the database, dbt target/ and logs/"
 	@echo "make test-spark  Spark engine tests on local Spark (installs the spark extra; needs Java 17)"
+	@echo "make semantic  dbt semantic layer: install MetricFlow, validate, example query, its test"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -101,3 +102,19 @@ test-spark: $(SPARK_STAMP)
 seeds: $(STAMP)
 	$(BIN)/python -m demo.generate --rows 3834 --seed 7 --out seeds/demo_customers.csv
 	$(BIN)/python -m demo.generate transactions --out seeds/demo_transactions.csv
+
+# dbt's semantic layer: the `semantic` extra (dbt-metricflow) into the same .venv, then MetricFlow
+# validates the semantic models and metrics and answers an example query on the demo build,
+# then the semantic pytest (customers by segment add up to the customer count).
+SEMANTIC_STAMP := $(VENV)/.installed-semantic
+
+$(SEMANTIC_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,semantic]'
+	@touch $(SEMANTIC_STAMP)
+
+semantic: $(SEMANTIC_STAMP)
+	$(DBT) build
+	$(BIN)/mf validate-configs
+	$(BIN)/mf query --metrics customers --group-by customer__segment_name \
+		--order-by customer__segment_name
+	$(BIN)/pytest -m semantic tests/python/test_semantic.py

@@ -5,8 +5,8 @@
 - ``convert``: an Excel sheet to a Parquet file that ``input_path`` can name.
 
 - ``summary``: one line per segment (id, name, customers, the main measures' means, action).
-- ``publish``: copy the marts to Parquet and swap in the read-only serving file for BI tools
-  (see :mod:`customer_segmentation.publish`).
+- ``publish``: copy the published marts into a new serving snapshot (DuckDB file + Parquet) and
+  swap it in as the read-only serving file for BI tools (see :mod:`customer_segmentation.publish`).
 """
 
 from __future__ import annotations
@@ -88,7 +88,16 @@ def main(argv: list[str] | None = None) -> int:
     publish = commands.add_parser("publish", help="publish the marts to serving/ for readers")
     publish.add_argument("--database", help="DuckDB file dbt built")
     publish.add_argument("--serving-dir", default="serving", help="default: serving")
-    publish.add_argument("--keep", type=int, default=3, help="run folders to keep (default 3)")
+    publish.add_argument(
+        "--keep", type=int, default=3, help="snapshots always kept, newest first (default 3, min 2)"
+    )
+    publish.add_argument(
+        "--keep-hours",
+        type=float,
+        default=24.0,
+        help="also keep snapshots replaced less than this many hours ago (default 24)",
+    )
+    publish.add_argument("--manifest", help="dbt manifest.json (default target/ by the database)")
     args = parser.parse_args(argv)
 
     if args.command == "convert":
@@ -114,14 +123,22 @@ def main(argv: list[str] | None = None) -> int:
         from customer_segmentation.publish import publish as publish_marts
 
         try:
-            result = publish_marts(database_path(args.database), args.serving_dir, args.keep)
+            result = publish_marts(
+                database_path(args.database),
+                args.serving_dir,
+                keep=args.keep,
+                keep_hours=args.keep_hours,
+                manifest=args.manifest,
+            )
         except PublishError as error:
             print(error, file=sys.stderr)
             return 2
         print(
             f"published run {result.run_id}: {result.serving_file} "
             f"({len(result.rows)} marts, {result.rows['customer_segments']:,} customers, "
-            f"{result.bytes_written / 1e6:.2f} MB, {result.seconds:.2f} s)"
+            f"serving file {result.serving_bytes / 1e6:.2f} MB, "
+            f"Parquet {result.parquet_bytes / 1e6:.2f} MB, {result.seconds:.2f} s; "
+            f"snapshot {result.snapshot}, {len(result.pruned)} old snapshots pruned)"
         )
     return 0
 

@@ -1,5 +1,5 @@
-"""The analyst and BI surface: analyses run, docs generate, published marts are read safely
-while dbt rebuilds, and SQLAlchemy and ibis can read them."""
+"""The analyst and BI surface: analyses run, docs generate, and published marts are read safely
+while dbt rebuilds (clients: test_serving_clients.py; snapshots: test_serving.py)."""
 
 import json
 import subprocess
@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from conftest import REPO, assert_ok, run_dbt
 
-from customer_segmentation.publish import MARTS, publish
+from customer_segmentation.publish import publish, published_marts
 
 pytestmark = pytest.mark.e2e
 
@@ -113,54 +113,17 @@ def test_readers_never_error_and_see_one_run_during_a_rebuild(tmp_path):
     assert not errors, errors[:3]
     assert len(polls) > 20
     seen = []
+    marts = set(published_marts(database.parent / "target" / "manifest.json"))
     for poll in polls:
         ids = {run_id for values in poll["run_ids"].values() for run_id in values}
         assert len(ids) == 1, f"a poll saw several runs: {ids}"
-        assert set(poll["run_ids"]) == set(MARTS)
+        assert set(poll["run_ids"]) == marts
         assert poll["customers"] == 3834
         seen.append(ids.pop())
     assert seen[0] == first.run_id and seen[-1] == second.run_id != first.run_id
     # The order is old ... old, new ... new: never back to the old run after the swap.
     switch = seen.index(second.run_id)
     assert set(seen[switch:]) == {second.run_id}
-
-
-def test_sqlalchemy_read_only_url_for_bi_tools(tmp_path):
-    _, published = _published(tmp_path)
-    # The URL a BI tool is given: read-only through the URL itself, no connect_args.
-    url = f"duckdb:///{published.serving_file}?access_mode=read_only"
-    script = f"""
-import sqlalchemy as sa
-engine = sa.create_engine("{url}")
-with engine.connect() as con:
-    print(con.execute(sa.text("select count(*) from marts.segment_profiles")).scalar())
-    print(",".join(sorted(sa.inspect(engine).get_view_names(schema="marts"))))
-    try:
-        con.execute(sa.text("create table marts.scratch as select 1 as x"))
-        print("writable")
-    except Exception:
-        print("read-only")
-"""
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    ).stdout.split()
-    assert out[0] == "8"
-    assert out[1].split(",") == sorted(MARTS)
-    assert out[2] == "read-only"
-
-
-def test_ibis_results_api(tmp_path):
-    _, published = _published(tmp_path)
-    from customer_segmentation import results
-
-    r = results(published.serving_file)
-    profiles = r.segment_profiles.order_by("segment_id").to_pandas()
-    assert list(profiles["segment_id"]) == list(range(1, 9))
-    cs = r.customer_segments
-    per_segment = cs.group_by("segment_id").agg(n=cs.count()).to_pandas()
-    assert per_segment["n"].sum() == 3834
-    with pytest.raises(AttributeError, match="no mart"):
-        r.not_a_table  # noqa: B018
 
 
 def test_publish_refuses_an_unbuilt_database(tmp_path):
