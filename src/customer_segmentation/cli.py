@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(
             f"published run {result.run_id}: {result.serving_file} "
-            f"({len(result.rows)} marts, {result.rows['customer_segments']:,} customers, "
+            f"({len(result.rows)} tables, {result.rows['customer_segments']:,} customers, "
             f"serving file {result.serving_bytes / 1e6:.2f} MB, "
             f"Parquet {result.parquet_bytes / 1e6:.2f} MB, {result.seconds:.2f} s; "
             f"snapshot {result.snapshot}, {len(result.pruned)} old snapshots pruned)"

@@ -16,7 +16,9 @@ same tables to Parquet, in a new snapshot folder that is never rewritten:
 The snapshot file is written in DuckDB storage version :data:`STORAGE_VERSION`, so engines
 from DuckDB 1.0 on read it (tested down to :data:`OLDEST_TESTED_READER`), and carries the dbt
 descriptions as table and column comments. Nothing in it points to a path: the folder can be
-copied or mounted anywhere.
+copied or mounted anywhere. The stacked ``customer_value_summary`` (one row per group of seven
+grouping levels: adding all its rows counts every customer seven times) is also split into one
+table per level, ``customer_value_by_<level>``, whose rows add up.
 
 The entry point is replaced by an atomic rename of a complete file. A connection opened before
 the swap keeps the file it opened (on POSIX its inode: even after the snapshot is pruned) and
@@ -162,6 +164,7 @@ def _write_snapshot(
             f"attach {_sql_string(str(target))} as serving "
             f"(storage_version {_sql_string(STORAGE_VERSION)})"
         )
+        con.execute("begin transaction")  # one commit for every table and comment
         con.execute("create schema serving.marts")
         rows = {}
         for mart in marts:
@@ -184,6 +187,7 @@ def _write_snapshot(
                 con.execute(f"copy {name} to {out} (format parquet, compression zstd)")
         if STACKED_SUMMARY in marts:
             rows |= _split_by_grain(con, f"serving.marts.{STACKED_SUMMARY}", folder, parquet)
+        con.execute("commit")
         con.execute("detach serving")
     return run_id, rows
 
@@ -191,6 +195,18 @@ def _write_snapshot(
 def grain_table(level: str) -> str:
     """Serving table of one grouping level of the stacked summary."""
     return "customer_value_overall" if level == "overall" else f"customer_value_by_{level}"
+
+
+def _grain_dimensions(con: duckdb.DuckDBPyConnection, stacked: str) -> tuple[list, list]:
+    """(all columns, dimension columns) of the stacked summary: dimensions are null overall."""
+    columns = [row[0] for row in con.execute(f"describe {stacked}").fetchall()]
+    overall = con.execute(f"select * from {stacked} where {GRAIN_COLUMN} = 'overall'").fetchall()
+    if not overall:
+        raise PublishError(f"{stacked}: no 'overall' row to tell dimensions from measures")
+    dimensions = [
+        c for i, c in enumerate(columns) if c != GRAIN_COLUMN and all(r[i] is None for r in overall)
+    ]
+    return columns, dimensions
 
 
 def _split_by_grain(
@@ -202,11 +218,7 @@ def _split_by_grain(
     that level; every row of such a table is one group, so sums over it do not double count.
     Returns {table: rows}.
     """
-    columns = [row[0] for row in con.execute(f"describe {stacked}").fetchall()]
-    overall = con.execute(f"select * from {stacked} where {GRAIN_COLUMN} = 'overall'").fetchall()
-    dimensions = [
-        c for i, c in enumerate(columns) if c != GRAIN_COLUMN and all(r[i] is None for r in overall)
-    ]
+    columns, dimensions = _grain_dimensions(con, stacked)
     comments = dict(
         con.execute(
             "select column_name, comment from duckdb_columns() where database_name = 'serving' "
@@ -258,6 +270,22 @@ def _split_by_grain(
     return rows
 
 
+def _write_info(path: Path, run_id: str, stamp: str, rows: dict[str, int], parquet: bool) -> None:
+    """snapshot.json: run id, stamp, and per table its rows and Parquet file (relative)."""
+    tables = {
+        table: {"rows": count, "parquet": f"{table}.parquet"} if parquet else {"rows": count}
+        for table, count in rows.items()
+    }
+    info = {
+        "run_id": run_id,
+        "publish_stamp": stamp,
+        "storage_version": STORAGE_VERSION,
+        "database": SERVING_FILE,
+        "tables": tables,
+    }
+    path.write_text(json.dumps(info, indent=2) + "\n")
+
+
 def _swap_in(snapshot_file: Path, entry: Path) -> None:
     """Replace ``entry`` by ``snapshot_file`` atomically (a hard link, else a full copy)."""
     temporary = entry.with_name(f".{entry.name}.{snapshot_file.parent.name}.tmp")
@@ -301,21 +329,7 @@ def publish(
     try:
         run_id, rows = _write_snapshot(database, staging, marts, parquet)
         stamp = _new_stamp(runs / run_id)
-        (staging / SNAPSHOT_INFO).write_text(
-            json.dumps(
-                {
-                    "run_id": run_id,
-                    "publish_stamp": stamp,
-                    "storage_version": STORAGE_VERSION,
-                    "database": SERVING_FILE,
-                    "tables": {
-                        t: {"rows": n, "parquet": f"{t}.parquet"} if parquet else {"rows": n}
-                        for t, n in rows.items()
-                    },
-                },
-                indent=2,
-            )
-        )
+        _write_info(staging / SNAPSHOT_INFO, run_id, stamp, rows, parquet)
         snapshot = runs / run_id / stamp
         snapshot.parent.mkdir(exist_ok=True)
         os.replace(staging, snapshot)

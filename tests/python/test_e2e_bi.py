@@ -117,7 +117,7 @@ def test_readers_never_error_and_see_one_run_during_a_rebuild(tmp_path):
     for poll in polls:
         ids = {run_id for values in poll["run_ids"].values() for run_id in values}
         assert len(ids) == 1, f"a poll saw several runs: {ids}"
-        assert set(poll["run_ids"]) == marts
+        assert marts <= set(poll["run_ids"])  # plus the customer_value_by_<level> tables
         assert poll["customers"] == 3834
         seen.append(ids.pop())
     assert seen[0] == first.run_id and seen[-1] == second.run_id != first.run_id
