@@ -108,7 +108,8 @@ class Fitted:
 
 
 def by_key(table: pa.Table, column: str, keys: list) -> np.ndarray:
-    """``column`` of ``table`` in the order of ``keys`` (customer ids)."""
-    position = {key: i for i, key in enumerate(table["customer_id"].to_pylist())}
+    """``column`` of ``table`` in the order of ``keys`` (customer ids, compared as text: the
+    fit carries the key as text, the generator writes integers)."""
+    position = {str(key): i for i, key in enumerate(table["customer_id"].to_pylist())}
     values = table[column].to_pylist()
-    return np.array([values[position[key]] for key in keys], dtype=object)
+    return np.array([values[position[str(key)]] for key in keys], dtype=object)
