@@ -116,5 +116,5 @@ semantic: $(SEMANTIC_STAMP)
 	$(DBT) build
 	$(BIN)/mf validate-configs
 	$(BIN)/mf query --metrics customers --group-by customer__segment_name \
-		--order-by customer__segment_name
+		--order customer__segment_name
 	$(BIN)/pytest -m semantic tests/python/test_semantic.py
