@@ -67,12 +67,7 @@ def format_summary(measure_labels: list[str], rows: list[tuple]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["build"]:  # every other argument goes to dbt build as it is
-        from customer_segmentation.build import main as build_main
-
-        return build_main(argv[1:])
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="customer-segmentation", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("build", help="dbt build [dbt arguments], one line per failure")
@@ -98,49 +93,64 @@ def main(argv: list[str] | None = None) -> int:
         help="also keep snapshots replaced less than this many hours ago (default 24)",
     )
     publish.add_argument("--manifest", help="dbt manifest.json (default target/ by the database)")
-    args = parser.parse_args(argv)
+    return parser
 
-    if args.command == "convert":
-        from customer_segmentation.convert import convert as convert_workbook
 
-        sheet = int(args.sheet) if args.sheet.isdigit() else args.sheet
-        try:
-            written = convert_workbook(args.workbook, args.out, sheet)
-        except ValueError as error:
-            print(error, file=sys.stderr)
-            return 2
-        print(f"wrote {written}; build with --vars '{{input_path: {written}}}'")
-    elif args.command == "summary":
-        path = database_path(args.database)
-        if not os.path.exists(path):
-            print(
-                f"{path}: no such database; run `make demo` (or dbt build) first", file=sys.stderr
-            )
-            return 2
-        print(format_summary(*segment_summary(path)))
-    elif args.command == "publish":
-        from customer_segmentation.publish import PublishError
-        from customer_segmentation.publish import publish as publish_marts
+def _convert(args: argparse.Namespace) -> int:
+    from customer_segmentation.convert import convert as convert_workbook
 
-        try:
-            result = publish_marts(
-                database_path(args.database),
-                args.serving_dir,
-                keep=args.keep,
-                keep_hours=args.keep_hours,
-                manifest=args.manifest,
-            )
-        except PublishError as error:
-            print(error, file=sys.stderr)
-            return 2
-        print(
-            f"published run {result.run_id}: {result.serving_file} "
-            f"({len(result.rows)} tables, {result.rows['customer_segments']:,} customers, "
-            f"serving file {result.serving_bytes / 1e6:.2f} MB, "
-            f"Parquet {result.parquet_bytes / 1e6:.2f} MB, {result.seconds:.2f} s; "
-            f"snapshot {result.snapshot}, {len(result.pruned)} old snapshots pruned)"
-        )
+    sheet = int(args.sheet) if args.sheet.isdigit() else args.sheet
+    try:
+        written = convert_workbook(args.workbook, args.out, sheet)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"wrote {written}; build with --vars '{{input_path: {written}}}'")
     return 0
+
+
+def _summary(args: argparse.Namespace) -> int:
+    path = database_path(args.database)
+    if not os.path.exists(path):
+        print(f"{path}: no such database; run `make demo` (or dbt build) first", file=sys.stderr)
+        return 2
+    print(format_summary(*segment_summary(path)))
+    return 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from customer_segmentation.publish import PublishError
+    from customer_segmentation.publish import publish as publish_marts
+
+    try:
+        result = publish_marts(
+            database_path(args.database),
+            args.serving_dir,
+            keep=args.keep,
+            keep_hours=args.keep_hours,
+            manifest=args.manifest,
+        )
+    except PublishError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(
+        f"published run {result.run_id}: {result.serving_file} "
+        f"({len(result.rows)} tables, {result.rows['customer_segments']:,} customers, "
+        f"serving file {result.serving_bytes / 1e6:.2f} MB, "
+        f"Parquet {result.parquet_bytes / 1e6:.2f} MB, {result.seconds:.2f} s; "
+        f"snapshot {result.snapshot}, {len(result.pruned)} old snapshots pruned)"
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["build"]:  # every other argument goes to dbt build as it is
+        from customer_segmentation.build import main as build_main
+
+        return build_main(argv[1:])
+    args = _parser().parse_args(argv)
+    return {"convert": _convert, "summary": _summary, "publish": _publish}[args.command](args)
 
 
 if __name__ == "__main__":
