@@ -91,6 +91,10 @@
         {%- if missing not in ['reject', 'zero'] -%}
             {{ exceptions.raise_compiler_error(label ~ ": feature '" ~ name ~ "': missing must be reject or zero, got '" ~ missing ~ "'") }}
         {%- endif -%}
+        {%- set name_levels = item.get('name_levels') -%}
+        {%- if name_levels is not none and not (name_levels | length == 2 and 0 < name_levels[1] < name_levels[0] < 1) -%}
+            {{ exceptions.raise_compiler_error(label ~ ": feature '" ~ name ~ "': name_levels are [high, low] mean positions of a segment's customers among all customers, 0 < low < high < 1 (default [0.8, 0.2]); got " ~ name_levels) }}
+        {%- endif -%}
         {%- set column = item.get('column') or name -%}
         {%- do numeric.append({
             'name': name,

@@ -1,8 +1,9 @@
 """A recommended marketing action per segment, from documented rules over its profile.
 
-A segment's level on a measure is the one its name uses (:func:`.naming.measure_levels`: the
-ratio of the segment's centroid to the overall mean against the measure's ``name_levels``, or
-+-0.5 standard deviations in z units when it has none). Measures take part through their
+A segment's level on a measure is the one its name uses (:func:`.naming.measure_levels`: where
+the segment's customers rank among all customers, high in the top fifth on average and low
+in the bottom fifth unless the measure's ``name_levels`` say otherwise). Ranks keep a few
+extreme spenders from making the typical regular buyer look small. Measures take part through their
 ``role`` in the feature set: ``value`` (e.g. CLV), ``engagement`` (minutes watched),
 ``recency`` (days since the last purchase: high is long ago), ``frequency`` and ``monetary``.
 :data:`RULES` is read top to bottom and the first rule whose conditions all hold gives the
@@ -37,12 +38,20 @@ RULES: tuple[ActionRule, ...] = (
         "Reactivation campaign: win-back offer with a deadline",
     ),
     ActionRule(
-        {"recency": ("low",), "frequency": ("low",)},
+        {"recency": ("high",), "frequency": ("high",)},
+        "Win-back: personal outreach to former best customers",
+    ),
+    ActionRule(
+        {"recency": ("low", "mid"), "frequency": ("low",)},
         "Onboarding: welcome series and a second-purchase incentive",
     ),
     ActionRule(
-        {"frequency": ("high",), "monetary": ("low", "mid")},
+        {"frequency": ("high",), "monetary": ("low",)},
         "Upsell: bundles and volume discounts to raise basket value",
+    ),
+    ActionRule(
+        {"recency": ("low", "mid"), "frequency": ("mid", "high")},
+        "Loyalty programme: points and member rewards to keep regular buyers coming back",
     ),
     ActionRule(
         {"value": ("high",), "engagement": ("high",)},

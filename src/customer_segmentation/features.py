@@ -30,8 +30,8 @@ class Feature:
     label : display label (a category's name for one-hot columns).
     transform : ``none`` or ``log1p``: the fit sees ln(1 + x); original units are recovered
         with expm1.
-    name_words, name_levels : (high, mid, low) words and (high, low) thresholds on the ratio of
-        a segment's centroid to the overall mean, for segment names.
+    name_words, name_levels : (high, mid, low) words and (high, low) thresholds on a segment's
+        mean position among all customers (0..1), for segment names and actions.
     """
 
     name: str

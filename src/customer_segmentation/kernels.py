@@ -175,6 +175,36 @@ def assignment_sums(z: np.ndarray, centres: np.ndarray) -> ClusterSums:
     return cluster_sums(z, found.segment, centres.shape[0], found.squared)
 
 
+def positions_among(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Each value's mid-rank position in its column of ``reference``, in [0, 1].
+
+    Position = (share of reference values below + share at most the value) / 2: 0.5 is the
+    median customer, ties share their middle rank, so a column that is mostly zeros puts a
+    zero near the middle of the zeros, not at 0. Monotone transforms (z-scoring, log1p) do
+    not change it, so z units give the same positions as original units.
+
+    Parameters
+    ----------
+    values : (n, d) rows to place.
+    reference : (m, d), each column sorted ascending: every row of the population (exact
+        positions) or a quantile grid of it (positions to about 1 / m).
+    """
+    out = np.empty(values.shape, dtype=np.float64)
+    m = reference.shape[0]
+    for j in range(values.shape[1]):
+        below = np.searchsorted(reference[:, j], values[:, j], "left")
+        at_most = np.searchsorted(reference[:, j], values[:, j], "right")
+        out[:, j] = (below + at_most) / (2.0 * m)
+    return out
+
+
+def position_sums(z: np.ndarray, centres: np.ndarray, reference: np.ndarray) -> ClusterSums:
+    """Per nearest centre: counts and sums of the rows' :func:`positions_among` ``reference``
+    (z, reference in z units; sums / counts = the mean position of a segment's rows)."""
+    labels = nearest(z, centres).segment
+    return cluster_sums(positions_among(z, reference), labels, centres.shape[0])
+
+
 def assignment_columns(customer_id: pa.Array, z: np.ndarray, centres: np.ndarray) -> dict:
     """The ml_customer_assignments columns for these rows: customer_id, segment_id (1-based),
     distance_to_centroid, second_segment_id, distance_to_second_centroid, margin (z units;

@@ -2,11 +2,11 @@
 
 What a name is made of comes from the feature set (see :class:`~.features.FeatureSet`):
 ``name_parts`` lists measures and categorical features in order. A measure contributes the
-word for its level, the ratio of the segment's centroid to the overall mean against its
-``name_levels`` (high, low) thresholds; a categorical feature contributes the category that
-holds at least :data:`DOMINANT_SHARE` of the segment, or "mixed <feature>s". Levels are
-shared with the recommended actions (:mod:`.actions`). The case-study
-sets give names like ``"High-value heavy viewers · YouTube · Rest of the World"``.
+word for its level (:func:`measure_levels`: where the segment's customers rank among all
+customers, against the measure's ``name_levels`` positions); a categorical feature
+contributes the category that holds at least :data:`DOMINANT_SHARE` of the segment, or
+"mixed <feature>s". Levels are shared with the recommended actions (:mod:`.actions`). Names
+look like ``"Mid-value heavy viewers · YouTube · Rest of the World"``.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ TYPICAL = "Typical customers"
 
 
 LEVELS = ("high", "mid", "low")
-#: Without name_levels a measure's level is read in z units: high at or above +0.5 standard
-#: deviations from the overall mean, low at or below -0.5.
-Z_LEVELS = (0.5, -0.5)
+#: Without name_levels a measure is high when its segment's customers sit on average in the top
+#: fifth of all customers (mean position >= 0.8) and low in the bottom fifth (<= 0.2).
+DEFAULT_POSITIONS = (0.8, 0.2)
 
 
 def _level(value: float, high_low: Sequence[float], words: Sequence[str] = LEVELS) -> str:
@@ -38,30 +38,24 @@ def _level(value: float, high_low: Sequence[float], words: Sequence[str] = LEVEL
     return words[1]
 
 
-def measure_levels(
-    centroids_original: np.ndarray,
-    centroids_z: np.ndarray,
-    features: FeatureSet,
-    overall_mean: np.ndarray,
-) -> list[dict[str, str]]:
-    """Per centroid row, each measure's level, ``high`` / ``mid`` / ``low``.
+def measure_levels(positions: np.ndarray, features: FeatureSet) -> list[dict[str, str]]:
+    """Per segment, each measure's level, ``high`` / ``mid`` / ``low``, from ranks.
 
-    A measure with ``name_levels`` is judged as its name word is: the ratio of the segment's
-    centroid to the overall mean (original units) against those thresholds, so a "High-value"
-    segment has value level high. Other measures use :data:`Z_LEVELS` on the z centroid.
-    Shapes: centroids (k, d), overall_mean (d,).
+    ``positions`` (k, d) is each segment's mean position of its customers among all customers
+    (0..1, 0.5 = typical; see :meth:`.engines.base.Engine.mean_positions`). Ranks are robust:
+    a few customers who spend a thousand times the median move a segment's mean a lot but its
+    mean position by at most their share. A measure's ``name_levels`` (high, low) are these
+    positions (default :data:`DEFAULT_POSITIONS`); one-hot and code columns get no level.
+    A segment without customers (NaN) is ``mid``.
     """
     out = []
-    for row, row_z in zip(centroids_original, centroids_z, strict=True):
+    for row in positions:
         levels = {}
         for j, feature in enumerate(features.features):
             if feature.kind != "numeric":
                 continue
-            if feature.name_levels:
-                ratio = row[j] / overall_mean[j] if overall_mean[j] else 1.0
-                levels[feature.name] = _level(ratio, feature.name_levels)
-            else:
-                levels[feature.name] = _level(float(row_z[j]), Z_LEVELS)
+            position = 0.5 if np.isnan(row[j]) else float(row[j])
+            levels[feature.name] = _level(position, feature.name_levels or DEFAULT_POSITIONS)
         out.append(levels)
     return out
 

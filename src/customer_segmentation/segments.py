@@ -68,6 +68,7 @@ class Segments:
     centroids: np.ndarray
     original: np.ndarray
     sizes: np.ndarray
+    positions: np.ndarray
     levels: list
     names: list[str]
     previous_ids: list
@@ -81,6 +82,7 @@ class Segments:
             centroids=self.centroids[order],
             original=self.original[order],
             sizes=self.sizes[order],
+            positions=self.positions[order],
             levels=[self.levels[i] for i in order],
             names=[self.names[i] for i in order],
             previous_ids=[self.previous_ids[i] for i in order],
@@ -89,16 +91,22 @@ class Segments:
 
 
 def canonical_segments(
-    centroids: np.ndarray, sizes: np.ndarray, scaler: FittedScaler, features: FeatureSet
+    centroids: np.ndarray,
+    sizes: np.ndarray,
+    positions: np.ndarray,
+    scaler: FittedScaler,
+    features: FeatureSet,
 ) -> Segments:
     """Fresh ids 1..k in canonical order (:attr:`FeatureSet.segment_sort_columns`: summable
-    measures such as CLV first, then the other measures, each descending), with names."""
+    measures such as CLV first, then the other measures, each descending), with names.
+
+    ``positions`` (k, d) are the segments' mean positions (:meth:`Engine.mean_positions`)
+    in the order of ``centroids``; levels and names are read from them."""
     original = features.to_original_units(scaler.inverse_transform(centroids))
     sort_by = features.segment_sort_columns
     order = canonical_segment_order(original, sort_by)
-    centroids, original = centroids[order], original[order]
-    overall = features.to_original_units(scaler.mean[np.newaxis, :])[0]
-    levels = measure_levels(original, centroids, features, overall)
+    centroids, original, positions = centroids[order], original[order], positions[order]
+    levels = measure_levels(positions, features)
     k = centroids.shape[0]
     how = "canonical: ordered by centroid " + ", then ".join(features.names[j] for j in sort_by[:2])
     return Segments(
@@ -106,6 +114,7 @@ def canonical_segments(
         centroids=centroids,
         original=original,
         sizes=np.asarray(sizes)[order],
+        positions=positions,
         levels=levels,
         names=segment_names(levels, original, features),
         previous_ids=[None] * k,
@@ -168,7 +177,9 @@ def fit_table(
 
     Columns: segment_id, segment_name, recommended_action, action_reason, feature_name,
     feature_position, centroid_z, centroid_original (after expm1 for log1p features),
-    count_customers, previous_segment_id, centroid_shift_z, id_assignment, and the fit's facts
+    mean_position and measure_level (measures only: where the segment's customers rank among
+    all customers, 0..1, and the level names and actions read from it), count_customers,
+    previous_segment_id, centroid_shift_z, id_assignment, and the fit's facts
     repeated per row (preset, k, wcss, silhouette, silhouette_sample_size, n_iter, converged,
     init_method, fit_sample_size, n_init, random_state).
     """
@@ -192,6 +203,18 @@ def fit_table(
             "feature_position": pa.array(np.tile(np.arange(1, d + 1), k), pa.int32()),
             "centroid_z": pa.array(segments.centroids.ravel(), pa.float64()),
             "centroid_original": pa.array(segments.original.ravel(), pa.float64()),
+            "mean_position": pa.array(
+                [
+                    float(segments.positions[i, j]) if f.kind == "numeric" else None
+                    for i in range(k)
+                    for j, f in enumerate(features.features)
+                ],
+                pa.float64(),
+            ),
+            "measure_level": pa.array(
+                [segments.levels[i].get(f.name) for i in range(k) for f in features.features],
+                pa.string(),
+            ),
             "count_customers": per_segment(segments.sizes.tolist(), pa.int64()),
             "previous_segment_id": per_segment(segments.previous_ids, pa.int32()),
             "centroid_shift_z": per_segment(segments.shift, pa.float64()),
@@ -224,6 +247,9 @@ def kmeans_fit_table(
 ) -> pa.Table:
     """ml_kmeans_fit: Lloyd on every row at the chosen k, then segments and their table.
 
+    Levels (and so names and actions) come from where each segment's customers rank among
+    all customers (:meth:`Engine.mean_positions`), not from the centroid's ratio to a mean.
+
     Segment ids: matched to ``previous`` (the last run's table) when it has the same features
     and k, so segments keep their ids and names; otherwise 1..k in canonical order.
     """
@@ -236,7 +262,8 @@ def kmeans_fit_table(
     k = start.centroids.shape[0]
     report(f"({engine.name}) k = {k}: Lloyd on all rows from {start.label}")
     fit = engine.lloyd(z, start.centroids, settings)
-    segments = canonical_segments(fit.centroids, fit.sizes, scaler, features)
+    positions = engine.mean_positions(z, fit.centroids)
+    segments = canonical_segments(fit.centroids, fit.sizes, positions, scaler, features)
     segments = match_previous(segments, previous, scaler, features)
     report(f"WCSS {fit.wcss:,.2f} after {fit.n_iter} iterations; segment ids {segments.how}")
     return fit_table(segments, fit, start, features, settings)

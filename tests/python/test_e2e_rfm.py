@@ -72,8 +72,15 @@ def test_rfm_elbow_range_segments_and_actions(rfm_build):
     assert len(profiles) == 4
     assert len({name for name, *_ in profiles}) == 4
     actions = {action.split(":")[0] for _, action, *_ in profiles}
-    # The planted VIPs and the lapsed customers are told apart by their actions.
-    assert {"VIP programme", "Reactivation campaign"} <= actions
+    # Each of the four planted types (new, regular, lapsed, VIP) gets its own action, though
+    # the VIPs' spend (about 10x the median) pulls the mean far above the regular buyers'.
+    assert actions == {"Onboarding", "Loyalty programme", "Reactivation campaign", "VIP programme"}
+    levels = rfm_build.query(
+        "select feature_name, min(mean_position), max(mean_position), count(measure_level) "
+        "from ml.ml_kmeans_fit group by feature_name order by feature_name"
+    )
+    assert [row[0] for row in levels] == ["frequency", "mean_unit_cost", "monetary", "recency_days"]
+    assert all(0 < low < 0.5 < high < 1 and n == 4 for _, low, high, n in levels)
     # Segment 1 is the highest spender (fresh fits order segments by the summable measure).
     monetary = [row[3] for row in profiles]
     assert monetary == sorted(monetary, reverse=True)
@@ -194,6 +201,9 @@ def test_a_custom_feature_set_drives_every_layer(tmp_path):
     [
         ({"features": {"numeric": [{"name": "clv", "column": "CLV", "transform": "sqrt"}]}},
          "feature 'clv': transform must be none or log1p, got 'sqrt'"),
+        ({"features": {"numeric": [{"name": "clv", "column": "CLV", "name_levels": [1.1, 0.9]}]}},
+         "feature 'clv': name_levels are [high, low] mean positions of a segment's customers "
+         "among all customers, 0 < low < high < 1 (default [0.8, 0.2]); got [1.1, 0.9]"),
         ({"features": "nope"}, "var 'features': no feature set named 'nope'"),
         ({"features": {"numeric": [{"name": "spend", "column": "spend"}]}},
          "required column 'spend' is missing"),

@@ -150,3 +150,19 @@ def test_the_engine_is_chosen_from_the_session():
 
     assert for_session(duckdb.connect()).name == "duckdb"
     assert isinstance(for_session(None), LocalEngine)
+
+
+def test_local_mean_positions_are_exact_mean_ranks_in_the_fit_table():
+    from scipy.stats import rankdata
+
+    engine, z, scaler, table, fit = _fit()
+    x = engine.matrix(z)
+    centres = segments.centroid_matrix(fit)
+    labels = nearest(x, centres).segment
+    ranks = (rankdata(x, axis=0) - 0.5) / len(x)
+    expected = np.array([ranks[labels == s].mean(axis=0) for s in range(3)])
+    np.testing.assert_allclose(engine.mean_positions(z, centres), expected, rtol=1e-12)
+    np.testing.assert_allclose(fit["mean_position"].to_numpy().reshape(3, 2), expected)
+    # Segment 1 has the highest value: its customers rank at the top of value.
+    assert fit["measure_level"].to_pylist()[0] == "high"
+    assert fit["mean_position"][0].as_py() > 0.8

@@ -1,10 +1,13 @@
 import numpy as np
 import pyarrow as pa
+import pytest
 
 from customer_segmentation.actions import DEFAULT_ACTION, recommend_actions
 from customer_segmentation.features import FeatureSet
+from customer_segmentation.kernels import cluster_sums, nearest, position_sums, positions_among
 from customer_segmentation.naming import make_unique, measure_levels, segment_names
 from customer_segmentation.settings import SegmentationSettings
+from demo.generate import generate_transactions
 
 
 def test_restart_budget_gives_many_restarts_to_small_inputs_and_few_to_large():
@@ -60,7 +63,7 @@ CASE_STUDY = _definitions(
             {
                 "feature_role": "engagement",
                 "name_words": "heavy viewers|regular viewers|light viewers",
-                "name_levels": "1.25|0.75",
+                "name_levels": "0.75|0.25",
             },
         ),
         (
@@ -72,7 +75,6 @@ CASE_STUDY = _definitions(
                 "is_summable": True,
                 "feature_role": "value",
                 "name_words": "High-value|Mid-value|Low-value",
-                "name_levels": "1.1|0.9",
             },
         ),
         ("region_code", "code", "region", "region code", {}),
@@ -116,21 +118,49 @@ def test_log1p_features_round_trip_between_fit_and_original_units():
 def test_names_describe_levels_and_dominant_attributes():
     features = FeatureSet.from_arrow(CASE_STUDY)
     centroids = np.array([[2000.0, 200.0, 1.0, 0.9, 0.2], [100.0, 50.0, 1.0, 0.1, 0.8]])
-    overall = np.array([1000.0, 100.0, 1.0, 0.5, 0.5])
-    levels = measure_levels(centroids, np.zeros_like(centroids), features, overall)
+    # minutes has name_levels (0.75, 0.25); CLV uses the default (0.8, 0.2).
+    positions = np.array([[0.76, 0.85, 0.5, 0.5, 0.5], [0.3, 0.79, 0.5, 0.5, 0.5]])
+    levels = measure_levels(positions, features)
     assert levels[0] == {"minutes_watched": "high", "customer_lifetime_value": "high"}
+    assert levels[1] == {"minutes_watched": "mid", "customer_lifetime_value": "mid"}
     assert segment_names(levels, centroids, features) == [
         "High-value heavy viewers · YouTube · mixed regions",
-        "Low-value light viewers · mixed channels · Europe",
+        "Mid-value regular viewers · mixed channels · Europe",
     ]
 
 
-def test_measures_without_name_levels_are_judged_in_z_units():
-    table = _definitions([("frequency", "numeric", "frequency", "purchases", {})])
+def test_levels_follow_ranks_so_a_few_outliers_do_not_move_them():
+    """Three planted groups; a tenth of the top group spends 1000x: the mean triples, but the
+    middle group (which spends near the median) stays mid, as its ranks say."""
+    table = _definitions([("monetary", "numeric", "monetary", "spent", {})])
     features = FeatureSet.from_arrow(table)
-    z = np.array([[0.7], [0.1], [-0.6]])
-    levels = measure_levels(z, z, features, np.array([0.0]))
-    assert [row["frequency"] for row in levels] == ["high", "mid", "low"]
+    rng = np.random.default_rng(3)
+    low, middle = rng.uniform(10, 50, 300), rng.uniform(200, 400, 500)
+    top = rng.uniform(900, 1200, 200)
+    top[:20] *= 1000
+    values = np.concatenate([low, middle, top])[:, None]
+    labels = np.repeat([0, 1, 2], [300, 500, 200])
+    centres = np.array([[np.median(values[labels == g])] for g in range(3)])
+    assert (nearest(values, centres).segment == labels).all()
+    positions = position_sums(values, centres, np.sort(values, axis=0))
+    means = positions.means(np.full(centres.shape, np.nan))
+    assert [row["monetary"] for row in measure_levels(means, features)] == [
+        "low",
+        "mid",
+        "high",
+    ]
+    assert centres[1, 0] < 0.67 * values.mean()  # the old rule (ratio to the mean) said low
+    assert abs(positions_among(values, np.sort(values, axis=0)).mean() - 0.5) < 1e-12
+
+
+def test_positions_share_the_middle_rank_of_ties_and_ignore_monotone_transforms():
+    values = np.array([[0.0], [0.0], [0.0], [5.0]])
+    reference = np.sort(values, axis=0)
+    np.testing.assert_allclose(positions_among(values, reference)[:, 0], [0.375] * 3 + [0.875])
+    z = (np.log1p(values) - 3.0) / 2.0
+    np.testing.assert_array_equal(
+        positions_among(z, np.sort(z, axis=0)), positions_among(values, reference)
+    )
 
 
 def test_actions_follow_the_first_matching_rule_and_say_why():
@@ -146,8 +176,10 @@ def test_actions_follow_the_first_matching_rule_and_say_why():
     levels = [
         {"recency_days": "low", "frequency": "high", "monetary": "high"},
         {"recency_days": "high", "frequency": "low", "monetary": "mid"},
-        {"recency_days": "low", "frequency": "low", "monetary": "low"},
+        {"recency_days": "mid", "frequency": "low", "monetary": "low"},
         {"recency_days": "mid", "frequency": "mid", "monetary": "mid"},
+        {"recency_days": "high", "frequency": "high", "monetary": "high"},
+        {"recency_days": "low", "frequency": "high", "monetary": "low"},
     ]
     actions = recommend_actions(levels, rfm)
     assert actions[0][0].startswith("VIP programme")
@@ -155,9 +187,13 @@ def test_actions_follow_the_first_matching_rule_and_say_why():
     assert actions[1][0].startswith("Reactivation campaign")
     assert actions[2][0].startswith("Onboarding")
     assert actions[3] == (
-        DEFAULT_ACTION,
-        "no rule matched (recency mid, frequency mid, monetary mid)",
+        "Loyalty programme: points and member rewards to keep regular buyers coming back",
+        "recency mid, frequency mid",
     )
+    assert actions[4][0].startswith("Win-back")
+    assert actions[5][0].startswith("Upsell")
+    no_rule = recommend_actions([{"frequency": "mid"}], rfm)
+    assert no_rule == [(DEFAULT_ACTION, "no rule matched (frequency mid)")]
 
 
 def test_case_study_actions_use_value_and_engagement():
@@ -173,3 +209,44 @@ def test_case_study_actions_use_value_and_engagement():
 
 def test_names_are_unique():
     assert make_unique(["a", "b", "a", "a"]) == ["a", "b", "a (2)", "a (3)"]
+
+
+def _rfm_per_customer(transactions: pa.Table) -> np.ndarray:
+    """(n, 3) recency days, purchases and total spent per customer id 1..n, as staging does."""
+    ids = transactions["customer_id"].to_numpy()
+    day = transactions["purchase_date"].cast(pa.int32()).to_numpy()
+    amount = transactions["amount"].to_numpy()
+    n = int(ids.max())
+    last = np.full(n + 1, np.iinfo(np.int32).min)
+    np.maximum.at(last, ids, day)
+    recency = day.max() - last[1:]
+    return np.column_stack(
+        [recency, np.bincount(ids, minlength=n + 1)[1:], np.bincount(ids, amount, n + 1)[1:]]
+    ).astype(np.float64)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("vip_spend", [1.0, 20.0])
+def test_each_planted_purchase_type_gets_its_own_action(seed, vip_spend):
+    """Levels from the planted types of the demo purchase generator: new, regular, lapsed
+    and VIP get four different actions, also when the VIPs spend 20x as much (ranks do not
+    move; the mean does)."""
+    transactions, truth = generate_transactions(customers=1200, seed=seed)
+    values = _rfm_per_customer(transactions)
+    types = truth["planted_type"].to_pylist()
+    names = ["new_one_off", "loyal_bargain_hunter", "lapsed", "vip"]
+    labels = np.array([names.index(t) for t in types])
+    values[labels == 3, 2] *= vip_spend
+    rfm = FeatureSet.from_arrow(
+        _definitions(
+            [
+                ("recency_days", "numeric", "recency_days", "days", {"feature_role": "recency"}),
+                ("frequency", "numeric", "frequency", "n", {"feature_role": "frequency"}),
+                ("monetary", "numeric", "monetary", "spent", {"feature_role": "monetary"}),
+            ]
+        )
+    )
+    positions = cluster_sums(positions_among(values, np.sort(values, axis=0)), labels, 4)
+    levels = measure_levels(positions.means(np.full((4, 3), np.nan)), rfm)
+    actions = [action.split(":")[0] for action, _ in recommend_actions(levels, rfm)]
+    assert actions == ["Onboarding", "Loyalty programme", "Reactivation campaign", "VIP programme"]

@@ -97,6 +97,12 @@ class Engine(Protocol):
         """Lloyd iterations on every row from ``start`` (k, d), then the fit's silhouette."""
         ...
 
+    def mean_positions(self, z: Rows, centres: np.ndarray) -> np.ndarray:
+        """(k, d) per centre, the mean over its nearest rows of each feature's position among
+        all rows (:func:`customer_segmentation.kernels.positions_among`, 0..1, 0.5 = the
+        median customer); NaN for a centre with no rows."""
+        ...
+
     def assign(self, z: Rows, centres: np.ndarray) -> Rows:
         """ml_customer_assignments: nearest + runner-up centre per row
         (:func:`customer_segmentation.kernels.assignment_columns`)."""

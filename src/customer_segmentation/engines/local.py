@@ -17,7 +17,12 @@ from sklearn.metrics import silhouette_score
 from customer_segmentation.clustering import fit_kmeans
 from customer_segmentation.engines.base import LloydFit, Rows, two_stage_label
 from customer_segmentation.features import KEY_COLUMN, to_matrix, z_columns, z_name
-from customer_segmentation.kernels import ClusterSums, assignment_columns, cluster_sums
+from customer_segmentation.kernels import (
+    ClusterSums,
+    assignment_columns,
+    cluster_sums,
+    position_sums,
+)
 from customer_segmentation.progress import reporter
 from customer_segmentation.scaling import FittedScaler
 from customer_segmentation.settings import SegmentationSettings
@@ -111,6 +116,12 @@ class LocalEngine:
             silhouette_sample_size=sample,
             n_rows=matrix.shape[0],
         )
+
+    def mean_positions(self, z: Rows, centres: np.ndarray) -> np.ndarray:
+        """Exact positions: the reference is every row, each column sorted."""
+        matrix = self.matrix(z)
+        sums = position_sums(matrix, centres, np.sort(matrix, axis=0))
+        return sums.means(np.full(centres.shape, np.nan))
 
     def assign(self, z: Rows, centres: np.ndarray) -> pa.Table:
         table = self._z(z)
