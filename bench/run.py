@@ -12,6 +12,8 @@ c. SQL scoring: fit on the 1M input, score the ``--score-rows`` file with ``scor
    (``--select stg_scoring_input+``); rows/s of the scoring nodes and of the whole command.
 e. Case-study file with default settings (preset case_study) and the steps of ``make demo``,
    each as a ratio to the notebook at n_init 10 in the same run (``bench/case_study.py``).
+f. Reject path: a 1M-row file with text ids, clean and with 1 % corrupt lines, staging and
+   whole builds in pairs (``bench/reject_path.py``).
 d. Quality: adjusted Rand index of the segments vs the generator's planted segments, and
    two-stage vs exact Ward (ARI at k = 8, cophenetic correlation) through the library.
 
@@ -1339,10 +1341,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--sections",
         nargs="+",
-        choices=["a", "b", "c", "d", "e"],
-        default=["a", "b", "c", "d", "e"],
+        choices=["a", "b", "c", "d", "e", "f"],
+        default=["a", "b", "c", "d", "e", "f"],
         help="report sections to run (a reference, b sizes, c scoring, d quality, "
-        "e case-study defaults and make demo vs the notebook)",
+        "e case-study defaults and make demo vs the notebook, f the reject path)",
     )
     parser.add_argument(
         "--dbt-threads", type=int, default=None, help="pass --threads N to every dbt run"
@@ -1429,6 +1431,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         import case_study  # bench/case_study.py: goals 1 and 2 of issue 16
 
         report.set("case_study", case_study.section(args, work, sys.modules[__name__]))
+
+    if "f" in sections and not args.quick:
+        import reject_path  # bench/reject_path.py: the 1 % corrupt file of issue 13
+
+        report.set("reject_path", reject_path.section(args, work, sys.modules[__name__]))
 
     # Sizes up to 1M first (the 1M fit is scored in section c), larger ones last.
     size_builds: dict[int, Build] = {}
