@@ -12,7 +12,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 # Models, singular tests and analyses; generic tests are Jinja macros and are not linted.
 SQL_LINTED := dbt_project/models $(wildcard tests/*.sql) $(wildcard analysis/*.sql)
 
-.PHONY: help env demo demo-rfm build publish report bench test lint format unit e2e docs clean test-spark seeds semantic
+.PHONY: lock upgrade help env demo demo-rfm build publish report bench test lint format unit e2e docs clean test-spark seeds semantic
 
 help:
 	@echo "make demo   build everything on the demo data and print the segment summary"
@@ -26,11 +26,18 @@ help:
 	@echo "make clean  remove the database, dbt target/ and logs/"
 	@echo "make test-spark  Spark engine tests on local Spark (installs the spark extra; needs Java 17)"
 	@echo "make semantic  dbt semantic layer: install MetricFlow, validate, example query, its test"
+	@echo "make lock   re-resolve requirements.lock after a change to pyproject.toml (same versions where possible)"
+	@echo "make upgrade  newest versions pyproject allows into requirements.lock, reinstall, run make test"
 
-$(STAMP): pyproject.toml
+# Every install takes its versions from requirements.lock (all extras, resolved once): a fresh
+# clone next year installs what was tested, not whatever is newest. `make upgrade` refreshes it.
+LOCK := requirements.lock
+PIP_LOCKED := $(BIN)/python -m pip install --quiet -c $(LOCK)
+
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(PIP_LOCKED) -e '.[dev]'
 	@touch $(STAMP)
 
 env: $(STAMP)
@@ -92,7 +99,7 @@ clean:
 SPARK_STAMP := $(VENV)/.installed-spark
 
 $(SPARK_STAMP): pyproject.toml $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
+	$(PIP_LOCKED) -e '.[dev,spark]'
 	@touch $(SPARK_STAMP)
 
 test-spark: $(SPARK_STAMP)
@@ -109,7 +116,7 @@ seeds: $(STAMP)
 SEMANTIC_STAMP := $(VENV)/.installed-semantic
 
 $(SEMANTIC_STAMP): pyproject.toml $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,semantic]'
+	$(PIP_LOCKED) -e '.[dev,semantic]'
 	@touch $(SEMANTIC_STAMP)
 
 semantic: $(SEMANTIC_STAMP)
@@ -118,3 +125,23 @@ semantic: $(SEMANTIC_STAMP)
 	$(BIN)/mf query --metrics customers --group-by customer__segment_name \
 		--order customer__segment_name
 	$(BIN)/pytest -m semantic tests/python/test_semantic.py
+
+# requirements.lock: every dependency of every extra, pinned, for any platform (uv's resolver).
+# `make lock` keeps the pinned versions where pyproject still allows them; `make upgrade` takes
+# the newest allowed ones, reinstalls .venv from them and runs the tests. Commit the lock with
+# the change that needed it.
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 \
+	--custom-compile-command "make lock" -o $(LOCK)
+
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv
+	$(UV_COMPILE)
+
+upgrade:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv
+	$(UV_COMPILE) --upgrade
+	$(PIP_LOCKED) -e '.[dev]'
+	@touch $(STAMP)
+	$(MAKE) test
