@@ -47,6 +47,11 @@ class Nearest:
     def second_distance(self) -> np.ndarray:
         return np.sqrt(self.second_squared)
 
+    @property
+    def margin(self) -> np.ndarray:
+        """second_distance - distance: how clearly a row belongs to its nearest centre."""
+        return self.second_distance - self.distance
+
 
 def squared_distances(z: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """(n, k) squared Euclidean distances of rows ``z`` (n, d) to ``centres`` (k, d)."""
