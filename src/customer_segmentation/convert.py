@@ -17,13 +17,6 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
-
-
-def is_workbook(path: str | Path) -> bool:
-    """True for a file name an Excel-like reader opens (by suffix)."""
-    return str(path).lower().endswith(EXCEL_SUFFIXES)
-
 
 def _text(value: object) -> str | None:
     """A cell as the text a CSV export would hold: whole floats without ``.0``, ISO dates,

@@ -76,10 +76,6 @@ class PublishResult:
     seconds: float
     pruned: list[Path] = field(default_factory=list)
 
-    @property
-    def bytes_written(self) -> int:
-        return self.serving_bytes + self.parquet_bytes
-
 
 def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
