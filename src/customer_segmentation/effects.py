@@ -740,12 +740,8 @@ def contingency_cells_table(
 
     Parameters
     ----------
-    table : pyarrow.Table
-        One row per entity (customer).
-    pairs : sequence of (str, str)
-        ``(row_feature, col_feature)`` column-name pairs.
-    yates : bool
-        Passed to :func:`contingency_test`; residuals are never continuity-corrected.
+    table, pairs, yates
+        As for :func:`contingency_summary_table`; residuals are never continuity-corrected.
 
     Returns
     -------
