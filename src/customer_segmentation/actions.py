@@ -83,15 +83,15 @@ def recommend_actions(
     high, monetary high"``.
     """
     roles = {f.role: f.name for f in features.features if f.role and f.kind == "numeric"}
-    out: list[tuple[str, str]] = []
-    for row_levels in levels:
-        by_role = {role: row_levels[name] for role, name in roles.items() if name in row_levels}
-        for rule in RULES:
-            if all(by_role.get(role) in allowed for role, allowed in rule.when.items()):
-                reason = ", ".join(f"{role} {by_role[role]}" for role in rule.when)
-                out.append((rule.action, reason))
-                break
-        else:
-            shown = ", ".join(f"{role} {lvl}" for role, lvl in by_role.items()) or "no roles"
-            out.append((DEFAULT_ACTION, f"no rule matched ({shown})"))
-    return out
+    return [
+        _action({role: row[name] for role, name in roles.items() if name in row}) for row in levels
+    ]
+
+
+def _action(by_role: dict[str, str]) -> tuple[str, str]:
+    """(action, reason) of the first rule that matches one segment's levels by role."""
+    for rule in RULES:
+        if all(by_role.get(role) in allowed for role, allowed in rule.when.items()):
+            return rule.action, ", ".join(f"{role} {by_role[role]}" for role in rule.when)
+    shown = ", ".join(f"{role} {lvl}" for role, lvl in by_role.items()) or "no roles"
+    return DEFAULT_ACTION, f"no rule matched ({shown})"

@@ -71,22 +71,28 @@ def lock_message(text: str) -> str | None:
 def one_line(message: str) -> str:
     """dbt's message for a failed node as one line: the text raised by the model (a
     compiler error's message, a Python model's exception message), not its context."""
-    locked = lock_message(message)
-    if locked:
-        return locked
     lines = [clean(line).strip() for line in message.splitlines()]
     lines = [line for line in lines if line]
-    exceptions = [match for line in lines if (match := _EXCEPTION.match(line))]
-    if exceptions:
-        return exceptions[-1]["message"]
-    body = [
-        line
-        for line in lines[1:]
-        if not line.startswith(">")
-        and line != "Python model failed:"
-        and not line.startswith("compiled code at")
-    ]
+    raised = lock_message(message) or _last_exception(lines)
+    if raised:
+        return raised
+    body = [line for line in lines[1:] if not _is_context(line)]
     return body[0] if body else (lines[0] if lines else "failed")
+
+
+def _last_exception(lines: list[str]) -> str | None:
+    """The message of the last ``SomeError: message`` line, or None."""
+    exceptions = [match for line in lines if (match := _EXCEPTION.match(line))]
+    return exceptions[-1]["message"] if exceptions else None
+
+
+def _is_context(line: str) -> bool:
+    """A line of dbt's context around an error (code excerpt, headers), not its message."""
+    return (
+        line.startswith(">")
+        or line == "Python model failed:"
+        or line.startswith("compiled code at")
+    )
 
 
 def failures(run_results: Path) -> list[Failure]:
@@ -110,15 +116,21 @@ def summary(returncode: int, output: str, run_results: Path | None) -> list[str]
     one line that explains why dbt could not start)."""
     if returncode == 0:
         return []
-    locked = lock_message(output)
     listed = failures(run_results) if run_results and run_results.exists() else []
-    if locked and not listed:
-        return ["build stopped:", f"  {locked}"]
     if not listed:
-        errors = [clean(line).strip() for line in output.splitlines() if "Error" in line]
-        return ["build stopped:", f"  {errors[-1] if errors else 'dbt failed; see logs/dbt.log'}"]
+        return ["build stopped:", f"  {_why_dbt_stopped(output)}"]
     noun = "error" if len(listed) == 1 else "errors"
     return [f"build stopped: {len(listed)} {noun}", *(f"  {failure}" for failure in listed)]
+
+
+def _why_dbt_stopped(output: str) -> str:
+    """One line for a failed run that listed no failed node: a file lock, else dbt's last
+    error line."""
+    locked = lock_message(output)
+    if locked:
+        return locked
+    errors = [clean(line).strip() for line in output.splitlines() if "Error" in line]
+    return errors[-1] if errors else "dbt failed; see logs/dbt.log"
 
 
 def target_path(dbt_args: Sequence[str]) -> Path:

@@ -1,4 +1,8 @@
-"""k-means: the final fit, the k diagnostics, the k rule, stable segment ids, assignment."""
+"""k-means: the final fit, the k diagnostics, the k rule, stable segment ids.
+
+Nearest-centroid assignment is :func:`customer_segmentation.kernels.nearest`, shared with the
+engines.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
+from customer_segmentation.kernels import nearest
 from customer_segmentation.local_search import LocalOptimum, lloyd, swap_search
 from customer_segmentation.settings import BEST_REPEATS
 from customer_segmentation.silhouette import mean_silhouettes
@@ -165,58 +170,6 @@ def match_to_previous(centroids: np.ndarray, previous: np.ndarray) -> np.ndarray
 
 
 @dataclass(frozen=True)
-class Assignment:
-    """Nearest-centroid assignment of n rows to k centroids (k >= 1), Euclidean in z units.
-
-    Attributes
-    ----------
-    segment : (n,) 0-based index of the nearest centroid (lowest index on exact ties).
-    distance : (n,) distance to it.
-    second_segment : (n,) next-nearest index, -1 when k = 1.
-    second_distance : (n,) distance to that one, NaN when k = 1.
-    """
-
-    segment: np.ndarray
-    distance: np.ndarray
-    second_segment: np.ndarray
-    second_distance: np.ndarray
-
-    @property
-    def margin(self) -> np.ndarray:
-        """second_distance - distance: how clearly a customer belongs to its segment."""
-        return self.second_distance - self.distance
-
-
-def assign_to_centroids(
-    z: np.ndarray, centroids: np.ndarray, chunk_rows: int = 1_000_000
-) -> Assignment:
-    """Nearest and second-nearest centroid per row; memory O(chunk_rows × k).
-
-    Squared distances are summed feature by feature (not via the ||a||² - 2ab + ||b||² trick),
-    so they match SQL scoring, which does the same sums.
-    """
-    n, k = z.shape[0], centroids.shape[0]
-    segment = np.empty(n, dtype=np.int64)
-    second = np.full(n, -1, dtype=np.int64)
-    distance = np.empty(n)
-    second_distance = np.full(n, np.nan)
-    for start in range(0, n, chunk_rows):
-        block = z[start : start + chunk_rows]
-        squared = np.empty((block.shape[0], k))
-        for j in range(k):
-            squared[:, j] = ((block - centroids[j]) ** 2).sum(axis=1)
-        order = np.argsort(squared, axis=1, kind="stable")
-        rows = np.arange(block.shape[0])
-        end = start + block.shape[0]
-        segment[start:end] = order[:, 0]
-        distance[start:end] = np.sqrt(squared[rows, order[:, 0]])
-        if k > 1:
-            second[start:end] = order[:, 1]
-            second_distance[start:end] = np.sqrt(squared[rows, order[:, 1]])
-    return Assignment(segment, distance, second, second_distance)
-
-
-@dataclass(frozen=True)
 class KDiagnostic:
     """Quality of the k-means fit at one k (z units)."""
 
@@ -329,8 +282,7 @@ def neighbour_starts(
                 (f"k = {k + 1} solution without centroid {j + 1}", np.delete(larger, j, 0))
             )
     if smaller is not None:
-        nearest = assign_to_centroids(z, smaller)
-        farthest = int(np.argmax(nearest.distance))
+        farthest = int(np.argmax(nearest(z, smaller).distance))
         starts.append(
             (f"k = {k - 1} solution plus the farthest row", np.vstack([smaller, z[farthest]]))
         )
@@ -385,29 +337,44 @@ def polish_neighbours(
         improved = []
         for k in ks:
             started = time.perf_counter()
-            smaller = best[k - 1].centroids if k - 1 in best else None
-            larger = best[k + 1].centroids if k + 1 in best else None
-            found = None
-            for label, start in neighbour_starts(z, k, smaller, larger):
-                fit = _lloyd_from(z, k, start, label, row_norms, random_state)
-                if fit.wcss < best[k].wcss * (1 - 1e-12):
-                    best[k], found = fit, label
+            found = _polish_one(z, k, best, row_norms, random_state, polish)
             if found is not None:
                 source[k] = f"polish pass {polish}: {found}"
                 improved.append(k)
-                if z.shape[0] <= SWAP_MAX_ROWS:
-                    seed = chunk_seed(random_state, k, -polish % 2**31)
-                    with _threads(z.shape[0]):
-                        swapped, _ = swap_search(z, best[k].centroids, np.random.default_rng(seed))
-                    if swapped.wcss < best[k].wcss * (1 - 1e-12):
-                        best[k] = _as_result(swapped, found + ", then centroid swaps")
-                        source[k] += ", then centroid swaps"
             seconds[k] += time.perf_counter() - started
         if progress is not None:
             done = ", ".join(f"k = {k}: WCSS {best[k].wcss:,.1f}" for k in improved)
             progress(f"polish pass {polish}: " + (f"improved {done}" if improved else "no change"))
         if not improved:
             return
+
+
+def _polish_one(
+    z: np.ndarray,
+    k: int,
+    best: dict[int, KMeansResult],
+    row_norms: np.ndarray,
+    random_state: int,
+    polish: int,
+) -> str | None:
+    """One polish of ``best[k]`` (updated in place) from its neighbours' solutions, then
+    centroid swaps on small inputs; the winning start's label, or None when nothing improved."""
+    smaller = best[k - 1].centroids if k - 1 in best else None
+    larger = best[k + 1].centroids if k + 1 in best else None
+    found = None
+    for label, start in neighbour_starts(z, k, smaller, larger):
+        fit = _lloyd_from(z, k, start, label, row_norms, random_state)
+        if fit.wcss < best[k].wcss * (1 - 1e-12):
+            best[k], found = fit, label
+    if found is None or z.shape[0] > SWAP_MAX_ROWS:
+        return found
+    seed = chunk_seed(random_state, k, -polish % 2**31)
+    with _threads(z.shape[0]):
+        swapped, _ = swap_search(z, best[k].centroids, np.random.default_rng(seed))
+    if swapped.wcss < best[k].wcss * (1 - 1e-12):
+        found += ", then centroid swaps"
+        best[k] = _as_result(swapped, found)
+    return found
 
 
 def k_silhouettes(
@@ -464,59 +431,86 @@ def diagnose_k(
     n = z.shape[0]
     ks = [k for k in k_values if k <= n]
     with _threads(n):
-        best: dict[int, KMeansResult] = {}
-        source: dict[int, str] = {}
-        seconds: dict[int, float] = {}
-        restarts: dict[int, int] = {}
-        for k in ks:
-            started = time.perf_counter()
-            search = restart_until_repeated(
-                z,
-                k,
-                max_restarts=n_init,
-                random_state=random_state,
-                best_repeats=best_repeats,
-                workers=workers,
-            )
-            best[k], restarts[k] = search.best, search.restarts
-            swaps = " and centroid swaps" if n <= SWAP_MAX_ROWS and k > 1 else ""
-            source[k] = f"best of {search.restarts} k-means++ restarts{swaps}"
-            seconds[k] = time.perf_counter() - started
-            if progress is not None:
-                progress(
-                    f"k = {k}: WCSS {best[k].wcss:,.1f} after {search.restarts} restarts, "
-                    f"found {search.repeats} times ({seconds[k]:.1f} s)"
-                )
+        best, source, seconds, restarts = _restart_phase(
+            z, ks, n_init, random_state, best_repeats, workers, progress
+        )
         polish_neighbours(z, ks, best, source, seconds, random_state, max_polish_passes, progress)
-
         sample = None if n <= silhouette_max_rows else min(silhouette_sample_size, n)
         scored = [k for k in ks if 2 <= len(np.unique(best[k].labels)) < n]
         silhouettes = k_silhouettes(z, {k: best[k].labels for k in scored}, sample, random_state)
-        results = []
-        for k in ks:
-            fit = best[k]
-            silhouette = calinski = davies = None
-            if k in silhouettes:
-                silhouette = silhouettes[k]
-                with _threads(n):
-                    calinski = float(calinski_harabasz_score(z, fit.labels))
-                    davies = float(davies_bouldin_score(z, fit.labels))
-            results.append(
-                KDiagnostic(
-                    k=k,
-                    wcss=fit.wcss,
-                    silhouette=silhouette,
-                    calinski_harabasz=calinski,
-                    davies_bouldin=davies,
-                    n_iter=fit.n_iter,
-                    converged=fit.converged,
-                    seconds=seconds[k],
-                    centroids=fit.centroids,
-                    best_from=_with_restarts(source[k], restarts[k]),
-                    restarts=restarts[k],
-                )
-            )
+        results = [
+            _diagnostic(z, k, best[k], silhouettes.get(k), seconds[k], source[k], restarts[k])
+            for k in ks
+        ]
         return results, sample
+
+
+def _restart_phase(
+    z: np.ndarray,
+    ks: Sequence[int],
+    n_init: int,
+    random_state: int,
+    best_repeats: int,
+    workers: int,
+    progress: Callable[[str], None] | None,
+) -> tuple[dict[int, KMeansResult], dict[int, str], dict[int, float], dict[int, int]]:
+    """:func:`restart_until_repeated` at every k: per k the best fit, where it came from, the
+    seconds spent and the restarts run."""
+    best: dict[int, KMeansResult] = {}
+    source: dict[int, str] = {}
+    seconds: dict[int, float] = {}
+    restarts: dict[int, int] = {}
+    for k in ks:
+        started = time.perf_counter()
+        search = restart_until_repeated(
+            z,
+            k,
+            max_restarts=n_init,
+            random_state=random_state,
+            best_repeats=best_repeats,
+            workers=workers,
+        )
+        best[k], restarts[k] = search.best, search.restarts
+        swaps = " and centroid swaps" if z.shape[0] <= SWAP_MAX_ROWS and k > 1 else ""
+        source[k] = f"best of {search.restarts} k-means++ restarts{swaps}"
+        seconds[k] = time.perf_counter() - started
+        if progress is not None:
+            progress(
+                f"k = {k}: WCSS {best[k].wcss:,.1f} after {search.restarts} restarts, "
+                f"found {search.repeats} times ({seconds[k]:.1f} s)"
+            )
+    return best, source, seconds, restarts
+
+
+def _diagnostic(
+    z: np.ndarray,
+    k: int,
+    fit: KMeansResult,
+    silhouette: float | None,
+    seconds: float,
+    source: str,
+    restarts: int,
+) -> KDiagnostic:
+    """The :class:`KDiagnostic` of the best ``fit`` at ``k``; Calinski-Harabasz and
+    Davies-Bouldin only where a silhouette was scored."""
+    calinski = davies = None
+    if silhouette is not None:
+        with _threads(z.shape[0]):
+            calinski = float(calinski_harabasz_score(z, fit.labels))
+            davies = float(davies_bouldin_score(z, fit.labels))
+    return KDiagnostic(
+        k=k,
+        wcss=fit.wcss,
+        silhouette=silhouette,
+        calinski_harabasz=calinski,
+        davies_bouldin=davies,
+        n_iter=fit.n_iter,
+        converged=fit.converged,
+        seconds=seconds,
+        centroids=fit.centroids,
+        best_from=_with_restarts(source, restarts),
+        restarts=restarts,
+    )
 
 
 def elbow_k(k_values: Sequence[int], wcss: Sequence[float]) -> int:

@@ -17,13 +17,6 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
-
-
-def is_workbook(path: str | Path) -> bool:
-    """True for a file name an Excel-like reader opens (by suffix)."""
-    return str(path).lower().endswith(EXCEL_SUFFIXES)
-
 
 def _text(value: object) -> str | None:
     """A cell as the text a CSV export would hold: whole floats without ``.0``, ISO dates,
@@ -43,30 +36,46 @@ def sheet_table(path: str | Path, sheet: str | int = 0) -> pa.Table:
     """The sheet's first row as column names, every later row as text: (rows, columns),
     all ``string``. Raises ValueError naming the file for an unreadable or empty sheet, or a
     header that names a column twice."""
-    from python_calamine import CalamineWorkbook
-
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-        name = workbook.sheet_names[sheet] if isinstance(sheet, int) else sheet
-        rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    except Exception as error:  # the reader's own errors differ by format
-        raise ValueError(f"{path}: cannot read the workbook ({error})") from None
-    if not rows or not any(cell not in (None, "") for cell in rows[0]):
+    name, rows = _read_sheet(path, sheet)
+    if not rows or _is_blank(rows[0]):
         raise ValueError(f"{path}: sheet {name!r} is empty (no header row)")
-    header = [(_text(cell) or f"column_{i + 1}").strip() for i, cell in enumerate(rows[0])]
-    seen: set[str] = set()
-    for column in header:
-        if column.lower() in seen:
-            raise ValueError(f"{path}: the header names column {column!r} twice")
-        seen.add(column.lower())
+    header = _header(path, rows[0])
     body = list(rows[1:])
-    while body and not any(cell not in (None, "") for cell in body[-1]):
+    while body and _is_blank(body[-1]):
         body.pop()  # trailing empty rows are the sheet's used range, not data
     columns = {
         column: pa.array([_text(row[i]) if i < len(row) else None for row in body], pa.string())
         for i, column in enumerate(header)
     }
     return pa.table(columns)
+
+
+def _read_sheet(path: str | Path, sheet: str | int) -> tuple[str, list[list]]:
+    """(sheet name, its rows as Python values); ValueError naming the file if unreadable."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        name = workbook.sheet_names[sheet] if isinstance(sheet, int) else sheet
+        return name, workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except Exception as error:  # the reader's own errors differ by format
+        raise ValueError(f"{path}: cannot read the workbook ({error})") from None
+
+
+def _is_blank(row: list) -> bool:
+    return not any(cell not in (None, "") for cell in row)
+
+
+def _header(path: str | Path, first_row: list) -> list[str]:
+    """Column names from the first row (``column_<i>`` for a blank cell); ValueError when
+    a name repeats (case-insensitively)."""
+    header = [(_text(cell) or f"column_{i + 1}").strip() for i, cell in enumerate(first_row)]
+    seen: set[str] = set()
+    for column in header:
+        if column.lower() in seen:
+            raise ValueError(f"{path}: the header names column {column!r} twice")
+        seen.add(column.lower())
+    return header
 
 
 def convert(path: str | Path, out: str | Path | None = None, sheet: str | int = 0) -> Path:

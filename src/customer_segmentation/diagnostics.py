@@ -107,38 +107,58 @@ def diagnostics_table(
     if report is not None:
         report(f"chosen k = {chosen} ({reason})")
 
-    def each(values: list, kind: pa.DataType) -> pa.Array:
-        return pa.array(values, kind)
-
-    def same(value: object, kind: pa.DataType) -> pa.Array:
-        return pa.array([value] * len(diagnostics), kind)
-
-    return pa.table(
+    run = {
+        "silhouette_sample_size": silhouette_sample,
+        "diagnostics_sample_size": diagnostics_sample,
+        "k_rule": settings.k_rule,
+        "n_init": n_init,
+        "random_state": settings.random_state,
+    }
+    rows = [
         {
-            "k": each([d.k for d in diagnostics], pa.int32()),
-            "wcss": each([d.wcss for d in diagnostics], pa.float64()),
-            "silhouette": each([d.silhouette for d in diagnostics], pa.float64()),
-            "calinski_harabasz": each([d.calinski_harabasz for d in diagnostics], pa.float64()),
-            "davies_bouldin": each([d.davies_bouldin for d in diagnostics], pa.float64()),
-            "n_iter": each([d.n_iter for d in diagnostics], pa.int32()),
-            "converged": each([d.converged for d in diagnostics], pa.bool_()),
-            "best_from": each([d.best_from for d in diagnostics], pa.string()),
-            "silhouette_sample_size": same(silhouette_sample, pa.int64()),
-            "diagnostics_sample_size": same(diagnostics_sample, pa.int64()),
-            "is_best_silhouette": each([d.k == best_silhouette for d in diagnostics], pa.bool_()),
-            "is_elbow": each([d.k == elbow for d in diagnostics], pa.bool_()),
-            "is_chosen": each([d.k == chosen for d in diagnostics], pa.bool_()),
-            "k_rule": same(settings.k_rule, pa.string()),
-            "choice_reason": each(
-                [reason if d.k == chosen else None for d in diagnostics], pa.string()
-            ),
-            "n_init": same(n_init, pa.int32()),
-            "random_state": same(settings.random_state, pa.int64()),
-            "centroids_z": each(
-                [d.centroids.ravel().tolist() for d in diagnostics], pa.list_(pa.float64())
-            ),
+            **run,
+            "k": d.k,
+            "wcss": d.wcss,
+            "silhouette": d.silhouette,
+            "calinski_harabasz": d.calinski_harabasz,
+            "davies_bouldin": d.davies_bouldin,
+            "n_iter": d.n_iter,
+            "converged": d.converged,
+            "best_from": d.best_from,
+            "is_best_silhouette": d.k == best_silhouette,
+            "is_elbow": d.k == elbow,
+            "is_chosen": d.k == chosen,
+            "choice_reason": reason if d.k == chosen else None,
+            "centroids_z": d.centroids.ravel().tolist(),
         }
-    )
+        for d in diagnostics
+    ]
+    return pa.Table.from_pylist(rows, schema=DIAGNOSTICS_SCHEMA)
+
+
+#: Columns of :func:`diagnostics_table` (ml_k_diagnostics), in order.
+DIAGNOSTICS_SCHEMA = pa.schema(
+    [
+        ("k", pa.int32()),
+        ("wcss", pa.float64()),
+        ("silhouette", pa.float64()),
+        ("calinski_harabasz", pa.float64()),
+        ("davies_bouldin", pa.float64()),
+        ("n_iter", pa.int32()),
+        ("converged", pa.bool_()),
+        ("best_from", pa.string()),
+        ("silhouette_sample_size", pa.int64()),
+        ("diagnostics_sample_size", pa.int64()),
+        ("is_best_silhouette", pa.bool_()),
+        ("is_elbow", pa.bool_()),
+        ("is_chosen", pa.bool_()),
+        ("k_rule", pa.string()),
+        ("choice_reason", pa.string()),
+        ("n_init", pa.int32()),
+        ("random_state", pa.int64()),
+        ("centroids_z", pa.list_(pa.float64())),
+    ]
+)
 
 
 def chosen_row(diagnostics: pa.Table) -> dict:

@@ -169,63 +169,73 @@ def kruskal_wallis(values: np.ndarray, groups: np.ndarray) -> KruskalResult:
     ValueError
         If the shapes differ, are not 1-D, or ``values`` contains NaN.
     """
-    values = np.asarray(values, dtype=np.float64)
-    groups = np.asarray(groups)
-    if values.ndim != 1 or groups.shape != values.shape:
-        raise ValueError(f"values {values.shape} and groups {groups.shape} must be equal 1-D")
-    if np.isnan(values).any():
-        raise ValueError("values contain NaN; drop or fill missing values first")
+    values, groups = _checked_measure(values, groups)
+    codes, counts = _group_ranks(values, groups)
+    n, k, sizes = counts["count_rows"], counts["count_groups"], counts["group_sizes"]
+    reason = _kruskal_reason(values, k)
+    if reason is not None:
+        nan = float("nan")
+        undefined = {"statistic": nan, "p_value": nan, "epsilon_squared": nan}
+        return KruskalResult(
+            dof=max(k - 1, 0),
+            eta_squared_h=nan,
+            magnitude=None,
+            reason=reason,
+            **undefined,
+            **counts,
+        )
+    order = np.argsort(codes, kind="stable")
+    h, p = stats.kruskal(*np.split(values[order], np.cumsum(sizes)[:-1]))
+    h, p = float(h), float(p)
+    epsilon_squared = h / ((n**2 - 1) / (n + 1))
+    return KruskalResult(
+        statistic=h,
+        dof=k - 1,
+        p_value=p,
+        epsilon_squared=epsilon_squared,
+        eta_squared_h=(h - k + 1) / (n - k) if n > k else float("nan"),
+        magnitude=epsilon_squared_magnitude(epsilon_squared),
+        **counts,
+    )
+
+
+def _group_ranks(values: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Group code per row (n,) and the per-group fields of :class:`KruskalResult`."""
     n = int(values.size)
     labels, codes = np.unique(groups, return_inverse=True)
     codes = codes.reshape(-1)
     k = int(labels.size)
     sizes = np.bincount(codes, minlength=k).astype(np.int64)
     ranks = stats.rankdata(values) if n else values
-    mean_ranks = np.bincount(codes, weights=ranks, minlength=k) / np.maximum(sizes, 1)
+    return codes, {
+        "count_groups": k,
+        "count_rows": n,
+        "group_labels": labels,
+        "group_sizes": sizes,
+        "mean_ranks": np.bincount(codes, weights=ranks, minlength=k) / np.maximum(sizes, 1),
+    }
 
-    reason = None
-    if n == 0:
-        reason = "no rows"
-    elif k < 2:
-        reason = "fewer than two groups"
-    elif np.all(values == values[0]):
-        reason = "all values are identical"
-    if reason is not None:
-        nan = float("nan")
-        return KruskalResult(
-            statistic=nan,
-            dof=max(k - 1, 0),
-            p_value=nan,
-            epsilon_squared=nan,
-            eta_squared_h=nan,
-            magnitude=None,
-            count_groups=k,
-            count_rows=n,
-            group_labels=labels,
-            group_sizes=sizes,
-            mean_ranks=mean_ranks,
-            reason=reason,
-        )
 
-    order = np.argsort(codes, kind="stable")
-    samples = np.split(values[order], np.cumsum(sizes)[:-1])
-    h, p = stats.kruskal(*samples)
-    h, p = float(h), float(p)
-    epsilon_squared = h / ((n**2 - 1) / (n + 1))
-    eta_squared_h = (h - k + 1) / (n - k) if n > k else float("nan")
-    return KruskalResult(
-        statistic=h,
-        dof=k - 1,
-        p_value=p,
-        epsilon_squared=epsilon_squared,
-        eta_squared_h=eta_squared_h,
-        magnitude=epsilon_squared_magnitude(epsilon_squared),
-        count_groups=k,
-        count_rows=n,
-        group_labels=labels,
-        group_sizes=sizes,
-        mean_ranks=mean_ranks,
-    )
+def _checked_measure(values: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``values`` as float64 (n,) and ``groups`` (n,); ValueError on shapes or NaN."""
+    values = np.asarray(values, dtype=np.float64)
+    groups = np.asarray(groups)
+    if values.ndim != 1 or groups.shape != values.shape:
+        raise ValueError(f"values {values.shape} and groups {groups.shape} must be equal 1-D")
+    if np.isnan(values).any():
+        raise ValueError("values contain NaN; drop or fill missing values first")
+    return values, groups
+
+
+def _kruskal_reason(values: np.ndarray, k: int) -> str | None:
+    """Why the H test is undefined for ``values`` (n,) in ``k`` groups, or None."""
+    if values.size == 0:
+        return "no rows"
+    if k < 2:
+        return "fewer than two groups"
+    if np.all(values == values[0]):
+        return "all values are identical"
+    return None
 
 
 # --- chi-square contingency -------------------------------------------------------------------
@@ -346,66 +356,26 @@ def contingency_test(
     ValueError
         If the shapes differ or are not 1-D.
     """
-    row_labels = np.asarray(row_labels)
-    col_labels = np.asarray(col_labels)
-    if row_labels.ndim != 1 or row_labels.shape != col_labels.shape:
-        raise ValueError(
-            f"row_labels {row_labels.shape} and col_labels {col_labels.shape} must be equal 1-D"
-        )
-    rows, row_codes = np.unique(row_labels, return_inverse=True)
-    cols, col_codes = np.unique(col_labels, return_inverse=True)
-    r, c, n = int(rows.size), int(cols.size), int(row_labels.size)
-    observed = np.zeros((r, c), dtype=np.int64)
-    np.add.at(observed, (row_codes.reshape(-1), col_codes.reshape(-1)), 1)
-
-    row_share = observed.sum(axis=1) / max(n, 1)
-    col_share = observed.sum(axis=0) / max(n, 1)
-    expected = n * np.outer(row_share, col_share)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pearson = (observed - expected) / np.sqrt(expected)
-        adjusted = (observed - expected) / np.sqrt(
-            expected * np.outer(1 - row_share, 1 - col_share)
-        )
-    low = int(np.count_nonzero(expected < LOW_EXPECTED_COUNT))
-    min_expected = float(expected.min()) if expected.size else float("nan")
-
-    reason = None
-    if n == 0:
-        reason = "no rows"
-    elif r < 2:
-        reason = "fewer than two row labels"
-    elif c < 2:
-        reason = "fewer than two column labels"
+    rows, cols, observed = _crosstab(row_labels, col_labels)
+    r, c = observed.shape
+    n = int(observed.sum())
+    expected, pearson, adjusted = _residuals(observed)
+    shared = {
+        "row_labels": rows,
+        "col_labels": cols,
+        "observed": observed,
+        "expected": expected,
+        "count_rows": n,
+        "count_low_expected_cells": int(np.count_nonzero(expected < LOW_EXPECTED_COUNT)),
+        "min_expected": float(expected.min()) if expected.size else float("nan"),
+    }
+    reason = "no rows" if n == 0 else _single_label_reason(r, c)
     if reason is not None:
-        nan = float("nan")
-        return ContingencyResult(
-            row_labels=rows,
-            col_labels=cols,
-            observed=observed,
-            expected=expected,
-            pearson_residuals=np.full((r, c), nan),
-            adjusted_residuals=np.full((r, c), nan),
-            statistic=nan,
-            dof=max(r - 1, 0) * max(c - 1, 0),
-            p_value=nan,
-            is_yates_corrected=False,
-            cramers_v=nan,
-            cramers_v_corrected=nan,
-            magnitude=None,
-            count_rows=n,
-            count_low_expected_cells=low,
-            min_expected=min_expected,
-            reason=reason,
-        )
-
+        return _undefined_contingency(reason, shared)
     statistic, p_value, dof, _ = stats.chi2_contingency(observed, correction=yates)
     pearson_chi2 = float(np.sum(pearson**2))
     v = float(np.sqrt(pearson_chi2 / (n * (min(r, c) - 1))))
     return ContingencyResult(
-        row_labels=rows,
-        col_labels=cols,
-        observed=observed,
-        expected=expected,
         pearson_residuals=pearson,
         adjusted_residuals=adjusted,
         statistic=float(statistic),
@@ -415,10 +385,67 @@ def contingency_test(
         cramers_v=v,
         cramers_v_corrected=_bergsma_v(pearson_chi2, n, r, c),
         magnitude=cramers_v_magnitude(v, min(r, c)),
-        count_rows=n,
-        count_low_expected_cells=low,
-        min_expected=min_expected,
+        **shared,
     )
+
+
+def _undefined_contingency(reason: str, shared: dict) -> ContingencyResult:
+    """The result of a test that cannot run: NaN statistics, ``reason`` set; ``shared`` holds
+    the labels, counts and expected-count fields."""
+    r, c = shared["observed"].shape
+    nan = float("nan")
+    return ContingencyResult(
+        pearson_residuals=np.full((r, c), nan),
+        adjusted_residuals=np.full((r, c), nan),
+        statistic=nan,
+        dof=max(r - 1, 0) * max(c - 1, 0),
+        p_value=nan,
+        is_yates_corrected=False,
+        cramers_v=nan,
+        cramers_v_corrected=nan,
+        magnitude=None,
+        reason=reason,
+        **shared,
+    )
+
+
+def _crosstab(
+    row_labels: np.ndarray, col_labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sorted distinct row labels (r,), column labels (c,) and counts (r, c) int64."""
+    row_labels = np.asarray(row_labels)
+    col_labels = np.asarray(col_labels)
+    if row_labels.ndim != 1 or row_labels.shape != col_labels.shape:
+        raise ValueError(
+            f"row_labels {row_labels.shape} and col_labels {col_labels.shape} must be equal 1-D"
+        )
+    rows, row_codes = np.unique(row_labels, return_inverse=True)
+    cols, col_codes = np.unique(col_labels, return_inverse=True)
+    observed = np.zeros((rows.size, cols.size), dtype=np.int64)
+    np.add.at(observed, (row_codes.reshape(-1), col_codes.reshape(-1)), 1)
+    return rows, cols, observed
+
+
+def _residuals(observed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Expected counts, Pearson and adjusted residuals of ``observed`` (r, c), each (r, c)."""
+    n = int(observed.sum())
+    row_share = observed.sum(axis=1) / max(n, 1)
+    col_share = observed.sum(axis=0) / max(n, 1)
+    expected = n * np.outer(row_share, col_share)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pearson = (observed - expected) / np.sqrt(expected)
+        adjusted = (observed - expected) / np.sqrt(
+            expected * np.outer(1 - row_share, 1 - col_share)
+        )
+    return expected, pearson, adjusted
+
+
+def _single_label_reason(r: int, c: int) -> str | None:
+    if r < 2:
+        return "fewer than two row labels"
+    if c < 2:
+        return "fewer than two column labels"
+    return None
 
 
 # --- tidy tables ------------------------------------------------------------------------------
@@ -569,11 +596,11 @@ def group_effect_table(
           values rank highest / lowest on average: the direction of the effect
         - ``reason`` : why the statistics are null, else null
     """
-    records: dict[str, list] = {name: [] for name in GROUP_EFFECT_SCHEMA.names}
     measures = {}
     for name in numeric:
         column = _column(table, name)
         measures[name] = (_numeric(column, name), _present(column))
+    rows = []
     for group_name in categorical:
         group_column = _column(table, group_name)
         group_present = _present(group_column)
@@ -581,30 +608,51 @@ def group_effect_table(
             values, value_present = measures[value_name]
             keep = group_present & value_present
             result = kruskal_wallis(values[keep], _labels(group_column, keep))
-            has_ranks = result.reason is None
-            records["categorical_feature"].append(group_name)
-            records["numeric_feature"].append(value_name)
-            records["test_name"].append("kruskal_wallis")
-            records["statistic"].append(result.statistic)
-            records["dof"].append(result.dof)
-            records["p_value"].append(result.p_value)
-            records["effect_size"].append(result.epsilon_squared)
-            records["effect_size_name"].append("epsilon_squared")
-            records["eta_squared_h"].append(result.eta_squared_h)
-            records["magnitude"].append(result.magnitude)
-            records["count_groups"].append(result.count_groups)
-            records["count_rows"].append(result.count_rows)
-            records["count_missing_rows"].append(int(table.num_rows - keep.sum()))
-            records["highest_mean_rank_group"].append(
-                _text(result.group_labels[np.argmax(result.mean_ranks)]) if has_ranks else None
-            )
-            records["lowest_mean_rank_group"].append(
-                _text(result.group_labels[np.argmin(result.mean_ranks)]) if has_ranks else None
-            )
-            records["reason"].append(result.reason)
-    for name in ("statistic", "p_value", "effect_size", "eta_squared_h"):
+            missing = int(table.num_rows - keep.sum())
+            rows.append(_kruskal_row(group_name, value_name, missing, result))
+    floats = ("statistic", "p_value", "effect_size", "eta_squared_h")
+    return _tidy_table(rows, GROUP_EFFECT_SCHEMA, floats)
+
+
+def _kruskal_row(group_name: str, value_name: str, missing: int, result: KruskalResult) -> dict:
+    """One row of :func:`group_effect_table`."""
+    has_ranks = result.reason is None
+    return {
+        "categorical_feature": group_name,
+        "numeric_feature": value_name,
+        "test_name": "kruskal_wallis",
+        "statistic": result.statistic,
+        "dof": result.dof,
+        "p_value": result.p_value,
+        "effect_size": result.epsilon_squared,
+        "effect_size_name": "epsilon_squared",
+        "eta_squared_h": result.eta_squared_h,
+        "magnitude": result.magnitude,
+        "count_groups": result.count_groups,
+        "count_rows": result.count_rows,
+        "count_missing_rows": missing,
+        "highest_mean_rank_group": (
+            _text(result.group_labels[np.argmax(result.mean_ranks)]) if has_ranks else None
+        ),
+        "lowest_mean_rank_group": (
+            _text(result.group_labels[np.argmin(result.mean_ranks)]) if has_ranks else None
+        ),
+        "reason": result.reason,
+    }
+
+
+def _tidy_table(rows: list[dict], schema: pa.Schema, floats: Sequence[str]) -> pa.Table:
+    """``rows`` (dicts keyed by the schema's names) as a table; NaN in ``floats`` is null."""
+    return _columns_table(
+        {name: [row[name] for row in rows] for name in schema.names}, schema, floats
+    )
+
+
+def _columns_table(records: dict[str, list], schema: pa.Schema, floats: Sequence[str]) -> pa.Table:
+    """``records`` (name -> values) as a table of ``schema``; NaN in ``floats`` is null."""
+    for name in floats:
         records[name] = _nan_to_null(records[name])
-    return pa.table(records, schema=GROUP_EFFECT_SCHEMA)
+    return pa.table(records, schema=schema)
 
 
 def _pair_tests(
@@ -658,27 +706,31 @@ def contingency_summary_table(
         - ``is_yates_corrected`` : whether Yates' correction was applied
         - ``reason`` : why the statistics are null, else null
     """
-    records: dict[str, list] = {name: [] for name in CONTINGENCY_SUMMARY_SCHEMA.names}
-    for row_name, col_name, missing, result in _pair_tests(table, pairs, yates):
-        records["row_feature"].append(row_name)
-        records["col_feature"].append(col_name)
-        records["test_name"].append("chi_square")
-        records["statistic"].append(result.statistic)
-        records["dof"].append(result.dof)
-        records["p_value"].append(result.p_value)
-        records["cramers_v"].append(result.cramers_v)
-        records["cramers_v_corrected"].append(result.cramers_v_corrected)
-        records["magnitude"].append(result.magnitude)
-        records["count_rows"].append(result.count_rows)
-        records["count_missing_rows"].append(missing)
-        records["count_cells"].append(int(result.observed.size))
-        records["count_low_expected_cells"].append(result.count_low_expected_cells)
-        records["min_expected"].append(result.min_expected)
-        records["is_yates_corrected"].append(result.is_yates_corrected)
-        records["reason"].append(result.reason)
-    for name in ("statistic", "p_value", "cramers_v", "cramers_v_corrected", "min_expected"):
-        records[name] = _nan_to_null(records[name])
-    return pa.table(records, schema=CONTINGENCY_SUMMARY_SCHEMA)
+    rows = [_chi_square_row(*test) for test in _pair_tests(table, pairs, yates)]
+    floats = ("statistic", "p_value", "cramers_v", "cramers_v_corrected", "min_expected")
+    return _tidy_table(rows, CONTINGENCY_SUMMARY_SCHEMA, floats)
+
+
+def _chi_square_row(row_name: str, col_name: str, missing: int, result: ContingencyResult) -> dict:
+    """One row of :func:`contingency_summary_table`."""
+    return {
+        "row_feature": row_name,
+        "col_feature": col_name,
+        "test_name": "chi_square",
+        "statistic": result.statistic,
+        "dof": result.dof,
+        "p_value": result.p_value,
+        "cramers_v": result.cramers_v,
+        "cramers_v_corrected": result.cramers_v_corrected,
+        "magnitude": result.magnitude,
+        "count_rows": result.count_rows,
+        "count_missing_rows": missing,
+        "count_cells": int(result.observed.size),
+        "count_low_expected_cells": result.count_low_expected_cells,
+        "min_expected": result.min_expected,
+        "is_yates_corrected": result.is_yates_corrected,
+        "reason": result.reason,
+    }
 
 
 def contingency_cells_table(
@@ -688,12 +740,8 @@ def contingency_cells_table(
 
     Parameters
     ----------
-    table : pyarrow.Table
-        One row per entity (customer).
-    pairs : sequence of (str, str)
-        ``(row_feature, col_feature)`` column-name pairs.
-    yates : bool
-        Passed to :func:`contingency_test`; residuals are never continuity-corrected.
+    table, pairs, yates
+        As for :func:`contingency_summary_table`; residuals are never continuity-corrected.
 
     Returns
     -------
@@ -727,6 +775,5 @@ def contingency_cells_table(
         records["pearson_residual"] += result.pearson_residuals.ravel().tolist()
         records["adjusted_residual"] += result.adjusted_residuals.ravel().tolist()
         records["is_low_expected"] += (result.expected < LOW_EXPECTED_COUNT).ravel().tolist()
-    for name in ("pearson_residual", "adjusted_residual"):
-        records[name] = _nan_to_null(records[name])
-    return pa.table(records, schema=CONTINGENCY_CELLS_SCHEMA)
+    floats = ("pearson_residual", "adjusted_residual")
+    return _columns_table(records, CONTINGENCY_CELLS_SCHEMA, floats)

@@ -172,10 +172,6 @@ class FeatureSet:
                 out[:, j] = np.log1p(out[:, j])
         return out
 
-    def display_labels(self) -> dict[str, str]:
-        """Fit column -> display label (a category's name for a one-hot column)."""
-        return {f.name: f.label for f in self.features}
-
     # What the report reads the feature set for (labels, lookups, report order).
 
     @property
@@ -238,7 +234,3 @@ def z_name(feature: str) -> str:
 def z_columns(table: pa.Table) -> list[str]:
     """The standardised feature columns of a table, in stored (fit) order."""
     return [name for name in table.column_names if name.endswith(Z_SUFFIX)]
-
-
-def feature_of(z_column: str) -> str:
-    return z_column[: -len(Z_SUFFIX)]

@@ -14,9 +14,15 @@ project's k is at most tens, and micro-clusters use scikit-learn's own chunked s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
+
+from customer_segmentation.features import KEY_COLUMN, z_name
+
+if TYPE_CHECKING:
+    from customer_segmentation.scaling import FittedScaler
 
 #: Rows per chunk of :func:`nearest`: memory O(CHUNK_ROWS × k).
 CHUNK_ROWS = 1_000_000
@@ -46,6 +52,11 @@ class Nearest:
     @property
     def second_distance(self) -> np.ndarray:
         return np.sqrt(self.second_squared)
+
+    @property
+    def margin(self) -> np.ndarray:
+        """second_distance - distance: how clearly a row belongs to its nearest centre."""
+        return self.second_distance - self.distance
 
 
 def squared_distances(z: np.ndarray, centres: np.ndarray) -> np.ndarray:
@@ -203,6 +214,19 @@ def position_sums(z: np.ndarray, centres: np.ndarray, reference: np.ndarray) -> 
     (z, reference in z units; sums / counts = the mean position of a segment's rows)."""
     labels = nearest(z, centres).segment
     return cluster_sums(positions_among(z, reference), labels, centres.shape[0])
+
+
+def standardised_columns(
+    rows: pa.Table | pa.RecordBatch, fit_row: pa.Array, scaler: FittedScaler
+) -> dict:
+    """The z relation's columns for these rows: ``fit_row`` as given, customer_id as text
+    (the input's key unchanged) and one float64 ``<feature>_z`` per scaler feature
+    (:meth:`FittedScaler.transform_column` of the row's value)."""
+    columns = {"fit_row": fit_row, KEY_COLUMN: rows.column(KEY_COLUMN).cast(pa.string())}
+    for j, name in enumerate(scaler.feature_names):
+        values = rows.column(name).to_numpy(zero_copy_only=False).astype(np.float64)
+        columns[z_name(name)] = pa.array(scaler.transform_column(j, values), pa.float64())
+    return columns
 
 
 def assignment_columns(customer_id: pa.Array, z: np.ndarray, centres: np.ndarray) -> dict:

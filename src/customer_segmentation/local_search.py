@@ -85,24 +85,25 @@ def numpy_lloyd(
             converged = True
             break
         labels = new
-        counts = np.bincount(labels, minlength=k)
-        one_hot = np.zeros((z.shape[0], k))
-        one_hot[np.arange(z.shape[0]), labels] = 1.0
-        sums = one_hot.T @ z
+        counts, sums = _label_sums(z, labels, k)
         filled = counts > 0
         centroids[filled] = sums[filled] / counts[filled, None]
     wcss = float(((z - centroids[labels]) ** 2).sum())
     return LocalOptimum(centroids, labels, wcss, iterations, converged)
 
 
+def _label_sums(z: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows per cluster (k,) and the sum of their rows (k, d), via one one-hot product."""
+    one_hot = np.zeros((z.shape[0], k))
+    one_hot[np.arange(z.shape[0]), labels] = 1.0
+    return np.bincount(labels, minlength=k), one_hot.T @ z
+
+
 def updated_wcss(z: np.ndarray, total_norm: float, labels: np.ndarray, k: int) -> float:
     """WCSS of ``labels`` (n,) with every centroid moved to its cluster mean: the WCSS after
     one Lloyd update, an upper bound on where Lloyd ends from there.
     ``total_norm`` is ``(z * z).sum()``."""
-    counts = np.bincount(labels, minlength=k)
-    one_hot = np.zeros((z.shape[0], k))
-    one_hot[np.arange(z.shape[0]), labels] = 1.0
-    sums = one_hot.T @ z
+    counts, sums = _label_sums(z, labels, k)
     filled = counts > 0
     return float(total_norm - ((sums[filled] ** 2).sum(axis=1) / counts[filled]).sum())
 

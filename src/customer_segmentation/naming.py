@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from customer_segmentation.features import FeatureSet
+from customer_segmentation.features import Feature, FeatureSet
 
 #: A region or channel names a segment when at least this share of it comes from there.
 DOMINANT_SHARE = 0.5
@@ -80,28 +80,45 @@ def segment_names(
     features : the d fit features and the name recipe.
     """
     by_name = {f.name: f for f in features.features}
-    names: list[str] = []
-    for row_levels, row in zip(levels, centroids_original, strict=True):
-        words: list[str] = []
-        places: list[str] = []
-        for part in features.name_parts:
-            if part in by_name:
-                feature = by_name[part]
-                if feature.name_words and part in row_levels:
-                    word = feature.name_words[LEVELS.index(row_levels[part])]
-                    if word:
-                        words.append(word)
-            else:
-                shares = {
-                    f.label: row[j]
-                    for j, f in enumerate(features.features)
-                    if f.kind == "one_hot" and f.source == part
-                }
-                places.append(_dominant(shares, f"mixed {part}s"))
-        head = features.name_separator.join(words) or (TYPICAL if not places else "")
-        name = " · ".join(p for p in [head, *places] if p)
-        names.append(name[:1].upper() + name[1:] if name else TYPICAL)
+    names = [
+        _row_name(row_levels, row, features, by_name)
+        for row_levels, row in zip(levels, centroids_original, strict=True)
+    ]
     return make_unique(names)
+
+
+def _row_name(
+    row_levels: dict[str, str], row: np.ndarray, features: FeatureSet, by_name: dict[str, Feature]
+) -> str:
+    """The name of one centroid ``row`` (d,): level words, then the dominant categories."""
+    words: list[str] = []
+    places: list[str] = []
+    for part in features.name_parts:
+        if part in by_name:
+            word = _level_word(by_name[part], row_levels)
+            if word:
+                words.append(word)
+        else:
+            places.append(_dominant(_shares(row, features, part), f"mixed {part}s"))
+    head = features.name_separator.join(words) or (TYPICAL if not places else "")
+    name = " · ".join(p for p in [head, *places] if p)
+    return name[:1].upper() + name[1:] if name else TYPICAL
+
+
+def _level_word(feature: Feature, row_levels: dict[str, str]) -> str | None:
+    """The feature's word for its level in this segment (empty or None when it has none)."""
+    if not feature.name_words or feature.name not in row_levels:
+        return ""
+    return feature.name_words[LEVELS.index(row_levels[feature.name])]
+
+
+def _shares(row: np.ndarray, features: FeatureSet, source: str) -> dict[str, float]:
+    """Category label -> the segment's share of it, for the one-hot columns of ``source``."""
+    return {
+        f.label: row[j]
+        for j, f in enumerate(features.features)
+        if f.kind == "one_hot" and f.source == source
+    }
 
 
 def make_unique(names: Sequence[str]) -> list[str]:

@@ -76,10 +76,6 @@ class PublishResult:
     seconds: float
     pruned: list[Path] = field(default_factory=list)
 
-    @property
-    def bytes_written(self) -> int:
-        return self.serving_bytes + self.parquet_bytes
-
 
 def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
@@ -145,16 +141,7 @@ def _write_snapshot(
     target = folder / SERVING_FILE
     with duckdb.connect() as con:
         con.execute(f"attach {_sql_string(str(build_file))} as build (read_only)")
-        present = {
-            row[0]
-            for row in con.execute(
-                "select table_name from duckdb_tables() "
-                "where database_name = 'build' and schema_name = 'marts'"
-            ).fetchall()
-        }
-        missing = [mart for mart in marts if mart not in present]
-        if missing:
-            raise PublishError(f"{build_file}: marts missing ({', '.join(missing)}); run dbt build")
+        _check_marts(con, build_file, marts)
         run_id = con.execute(
             "select run_id from build.marts.segmentation_runs "
             "order by run_started_at desc, run_id desc limit 1"
@@ -173,23 +160,51 @@ def _write_snapshot(
                 f"create table {name} as select *, {_sql_string(run_id)} as {RUN_ID_COLUMN} "
                 f"from build.marts.{_identifier(mart)}"
             )
-            rows[mart] = con.execute(f"select count(*) from {name}").fetchall()[0][0]
-            if mart in table_comments:
-                con.execute(f"comment on table {name} is {_sql_string(table_comments[mart])}")
             documented = {c: text for (t, c), text in column_comments.items() if t == mart}
             documented[RUN_ID_COLUMN] = RUN_ID_COMMENT
-            for column, text in sorted(documented.items()):
-                con.execute(
-                    f"comment on column {name}.{_identifier(column)} is {_sql_string(text)}"
-                )
-            if parquet:
-                out = _sql_string(str(folder / f"{mart}.parquet"))
-                con.execute(f"copy {name} to {out} (format parquet, compression zstd)")
+            parquet_file = folder / f"{mart}.parquet" if parquet else None
+            rows[mart] = _finish_table(
+                con, name, table_comments.get(mart), sorted(documented.items()), parquet_file
+            )
         if STACKED_SUMMARY in marts:
             rows |= _split_by_grain(con, f"serving.marts.{STACKED_SUMMARY}", folder, parquet)
         con.execute("commit")
         con.execute("detach serving")
     return run_id, rows
+
+
+def _check_marts(con: duckdb.DuckDBPyConnection, build_file: Path, marts: list[str]) -> None:
+    """PublishError unless every mart is a table of the attached ``build`` database."""
+    present = {
+        row[0]
+        for row in con.execute(
+            "select table_name from duckdb_tables() "
+            "where database_name = 'build' and schema_name = 'marts'"
+        ).fetchall()
+    }
+    missing = [mart for mart in marts if mart not in present]
+    if missing:
+        raise PublishError(f"{build_file}: marts missing ({', '.join(missing)}); run dbt build")
+
+
+def _finish_table(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    table_comment: str | None,
+    column_comments: list[tuple[str, str]],
+    parquet_file: Path | None,
+) -> int:
+    """Comment the new serving table ``name`` and its columns, write its Parquet copy when
+    ``parquet_file`` is given; returns its row count."""
+    rows = con.execute(f"select count(*) from {name}").fetchall()[0][0]
+    if table_comment is not None:
+        con.execute(f"comment on table {name} is {_sql_string(table_comment)}")
+    for column, text in column_comments:
+        con.execute(f"comment on column {name}.{_identifier(column)} is {_sql_string(text)}")
+    if parquet_file is not None:
+        out = _sql_string(str(parquet_file))
+        con.execute(f"copy {name} to {out} (format parquet, compression zstd)")
+    return rows
 
 
 def grain_table(level: str) -> str:
@@ -233,15 +248,7 @@ def _split_by_grain(
     for level in sorted(levels):
         if not isinstance(level, str) or not _LEVEL_NAME.match(level):
             raise PublishError(f"{stacked}: grouping level {level!r} is not a table name")
-        filled = con.execute(
-            "select "
-            + ", ".join(f"count({_identifier(c)})" for c in dimensions or ["1"])
-            + f" from {stacked} where {GRAIN_COLUMN} = ?",
-            [level],
-        ).fetchall()[0]
-        dropped = {c for c, n in zip(dimensions, filled, strict=False) if n == 0}
-        kept = [c for c in columns if c != GRAIN_COLUMN and c not in dropped]
-        grain = [c for c in dimensions if c not in dropped]
+        kept, grain = _level_columns(con, stacked, level, columns, dimensions)
         table = grain_table(level)
         name = f"serving.marts.{_identifier(table)}"
         con.execute(
@@ -249,25 +256,35 @@ def _split_by_grain(
             f"from {stacked} where {GRAIN_COLUMN} = ? order by all",
             [level],
         )
-        rows[table] = con.execute(f"select count(*) from {name}").fetchall()[0][0]
         one_row = "all customers, one row" if not grain else "one row per " + ", ".join(grain)
-        con.execute(
-            f"comment on table {name} is "
-            + _sql_string(
-                f"{STACKED_SUMMARY} at grouping level {level!r}: {one_row}. "
-                "Each customer is in exactly one row, so sums over rows are safe."
-            )
+        description = (
+            f"{STACKED_SUMMARY} at grouping level {level!r}: {one_row}. "
+            "Each customer is in exactly one row, so sums over rows are safe."
         )
-        for column in kept:
-            if column in comments:
-                con.execute(
-                    f"comment on column {name}.{_identifier(column)} is "
-                    + _sql_string(comments[column])
-                )
-        if parquet:
-            out = _sql_string(str(folder / f"{table}.parquet"))
-            con.execute(f"copy {name} to {out} (format parquet, compression zstd)")
+        documented = [(c, comments[c]) for c in kept if c in comments]
+        parquet_file = folder / f"{table}.parquet" if parquet else None
+        rows[table] = _finish_table(con, name, description, documented, parquet_file)
     return rows
+
+
+def _level_columns(
+    con: duckdb.DuckDBPyConnection,
+    stacked: str,
+    level: str,
+    columns: list[str],
+    dimensions: list[str],
+) -> tuple[list[str], list[str]]:
+    """(columns kept, grain columns) of one grouping level: dimensions never filled at that
+    level are dropped."""
+    filled = con.execute(
+        "select "
+        + ", ".join(f"count({_identifier(c)})" for c in dimensions or ["1"])
+        + f" from {stacked} where {GRAIN_COLUMN} = ?",
+        [level],
+    ).fetchall()[0]
+    dropped = {c for c, n in zip(dimensions, filled, strict=False) if n == 0}
+    kept = [c for c in columns if c != GRAIN_COLUMN and c not in dropped]
+    return kept, [c for c in dimensions if c not in dropped]
 
 
 def _write_info(path: Path, run_id: str, stamp: str, rows: dict[str, int], parquet: bool) -> None:

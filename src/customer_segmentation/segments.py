@@ -183,41 +183,24 @@ def fit_table(
     repeated per row (preset, k, wcss, silhouette, silhouette_sample_size, n_iter, converged,
     init_method, fit_sample_size, n_init, random_state).
     """
-    names = features.names
     k, d = segments.centroids.shape
-    actions = recommend_actions(segments.levels, features)
-
-    def per_segment(values: list, kind: pa.DataType) -> pa.Array:
-        return pa.array(np.repeat(np.asarray(values, dtype=object), d).tolist(), kind)
+    per_segment = _per_segment_columns(segments, features)
+    per_feature = {
+        "feature_name": pa.array(features.names * k, pa.string()),
+        "feature_position": pa.array(np.tile(np.arange(1, d + 1), k), pa.int32()),
+        "centroid_z": pa.array(segments.centroids.ravel(), pa.float64()),
+        "centroid_original": pa.array(segments.original.ravel(), pa.float64()),
+        **_measure_columns(segments, features),
+    }
 
     def per_run(value: object, kind: pa.DataType) -> pa.Array:
         return pa.array([value] * (k * d), kind)
 
     return pa.table(
         {
-            "segment_id": per_segment(segments.ids.tolist(), pa.int32()),
-            "segment_name": per_segment(segments.names, pa.string()),
-            "recommended_action": per_segment([a for a, _ in actions], pa.string()),
-            "action_reason": per_segment([r for _, r in actions], pa.string()),
-            "feature_name": pa.array(names * k, pa.string()),
-            "feature_position": pa.array(np.tile(np.arange(1, d + 1), k), pa.int32()),
-            "centroid_z": pa.array(segments.centroids.ravel(), pa.float64()),
-            "centroid_original": pa.array(segments.original.ravel(), pa.float64()),
-            "mean_position": pa.array(
-                [
-                    float(segments.positions[i, j]) if f.kind == "numeric" else None
-                    for i in range(k)
-                    for j, f in enumerate(features.features)
-                ],
-                pa.float64(),
-            ),
-            "measure_level": pa.array(
-                [segments.levels[i].get(f.name) for i in range(k) for f in features.features],
-                pa.string(),
-            ),
-            "count_customers": per_segment(segments.sizes.tolist(), pa.int64()),
-            "previous_segment_id": per_segment(segments.previous_ids, pa.int32()),
-            "centroid_shift_z": per_segment(segments.shift, pa.float64()),
+            **{name: per_segment[name] for name in _SEGMENT_HEAD},
+            **per_feature,
+            **{name: per_segment[name] for name in _SEGMENT_TAIL},
             "id_assignment": per_run(segments.how, pa.string()),
             "preset": per_run(settings.preset, pa.string()),
             "k": per_run(k, pa.int32()),
@@ -232,6 +215,49 @@ def fit_table(
             "random_state": per_run(settings.random_state, pa.int64()),
         }
     )
+
+
+#: fit_table's per-segment columns before and after its per-feature ones.
+_SEGMENT_HEAD = ("segment_id", "segment_name", "recommended_action", "action_reason")
+_SEGMENT_TAIL = ("count_customers", "previous_segment_id", "centroid_shift_z")
+
+
+def _per_segment_columns(segments: Segments, features: FeatureSet) -> dict[str, pa.Array]:
+    """fit_table's columns that hold one value per segment, repeated for each of its d rows."""
+    d = segments.centroids.shape[1]
+    actions = recommend_actions(segments.levels, features)
+
+    def per_segment(values: list, kind: pa.DataType) -> pa.Array:
+        return pa.array(np.repeat(np.asarray(values, dtype=object), d).tolist(), kind)
+
+    return {
+        "segment_id": per_segment(segments.ids.tolist(), pa.int32()),
+        "segment_name": per_segment(segments.names, pa.string()),
+        "recommended_action": per_segment([a for a, _ in actions], pa.string()),
+        "action_reason": per_segment([r for _, r in actions], pa.string()),
+        "count_customers": per_segment(segments.sizes.tolist(), pa.int64()),
+        "previous_segment_id": per_segment(segments.previous_ids, pa.int32()),
+        "centroid_shift_z": per_segment(segments.shift, pa.float64()),
+    }
+
+
+def _measure_columns(segments: Segments, features: FeatureSet) -> dict[str, pa.Array]:
+    """mean_position and measure_level per segment × feature (null for non-measures)."""
+    k = segments.centroids.shape[0]
+    return {
+        "mean_position": pa.array(
+            [
+                float(segments.positions[i, j]) if f.kind == "numeric" else None
+                for i in range(k)
+                for j, f in enumerate(features.features)
+            ],
+            pa.float64(),
+        ),
+        "measure_level": pa.array(
+            [segments.levels[i].get(f.name) for i in range(k) for f in features.features],
+            pa.string(),
+        ),
+    }
 
 
 def kmeans_fit_table(

@@ -109,17 +109,23 @@ def _wide(table: pa.Table, units: str, source: str) -> pa.Table:
             f"{source}: a long centroid file (with feature_name) needs columns segment_id and "
             f"{value}; found {', '.join(table.column_names)}"
         )
-    rows: dict[str, dict[str, str]] = {}
-    for segment, feature, number in zip(
+    return _pivot(
         table[lower["segment_id"]].to_pylist(),
         table[lower["feature_name"]].to_pylist(),
         table[lower[value]].to_pylist(),
-        strict=True,
-    ):
+    )
+
+
+def _pivot(segments: list, features: list, numbers: list) -> pa.Table:
+    """One row per segment (first-seen order), one text column per feature (first-seen
+    order), from aligned long lists; a missing cell is null."""
+    rows: dict[str, dict[str, str]] = {}
+    for segment, feature, number in zip(segments, features, numbers, strict=True):
         rows.setdefault(segment, {"segment_id": segment})[feature] = number
-    names = list(dict.fromkeys(table[lower["feature_name"]].to_pylist()))
     columns = {"segment_id": [row["segment_id"] for row in rows.values()]}
-    columns.update({name: [row.get(name) for row in rows.values()] for name in names})
+    columns.update(
+        {name: [row.get(name) for row in rows.values()] for name in dict.fromkeys(features)}
+    )
     return pa.table({name: pa.array(values, pa.string()) for name, values in columns.items()})
 
 
@@ -175,22 +181,32 @@ def centroids_from_table(
     columns = _feature_columns(table, scaler.feature_names, known, source)
     if table.num_rows == 0:
         raise WarmStartError(f"{source}: no centroid rows")
-    lower = {name.lower(): name for name in table.column_names}
-    if "segment_id" in lower:
-        ids = [
-            _number(value, source, row, "segment_id")
-            for row, value in enumerate(table[lower["segment_id"]].to_pylist(), start=1)
-        ]
-        order = np.argsort(ids, kind="stable")
-    else:
-        order = np.arange(table.num_rows)
-    values = np.empty((table.num_rows, len(scaler.feature_names)))
-    for j, feature in enumerate(scaler.feature_names):
-        column = columns[feature]
-        for row, value in enumerate(table[column].to_pylist(), start=1):
-            values[row - 1, j] = _number(value, source, row, column)
-    values = values[order]
+    order = _segment_order(table, source)
+    values = np.column_stack(
+        [_numbers(table, columns[feature], source) for feature in scaler.feature_names]
+    )[order]
     return scaler.transform(features.to_fit_units(values)) if units == "original" else values
+
+
+def _numbers(table: pa.Table, column: str, source: str, label: str | None = None) -> np.ndarray:
+    """(n,) float64 values of a text ``column``; WarmStartError naming the first bad cell
+    (the column called ``label`` when given)."""
+    return np.array(
+        [
+            _number(value, source, row, label or column)
+            for row, value in enumerate(table[column].to_pylist(), start=1)
+        ],
+        dtype=np.float64,
+    )
+
+
+def _segment_order(table: pa.Table, source: str) -> np.ndarray:
+    """Row order by segment_id (stable) when the table has one, else file order."""
+    lower = {name.lower(): name for name in table.column_names}
+    if "segment_id" not in lower:
+        return np.arange(table.num_rows)
+    ids = _numbers(table, lower["segment_id"], source, "segment_id")
+    return np.argsort(ids, kind="stable")
 
 
 def _number(value, source: str, row: int, column: str) -> float:

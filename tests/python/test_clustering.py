@@ -4,7 +4,6 @@ import pytest
 from customer_segmentation.clustering import (
     KDiagnostic,
     NotEnoughRowsError,
-    assign_to_centroids,
     canonical_segment_order,
     choose_k,
     diagnose_k,
@@ -14,6 +13,7 @@ from customer_segmentation.clustering import (
     neighbour_starts,
     polish_neighbours,
 )
+from customer_segmentation.kernels import nearest
 
 
 def blobs(seed: int = 0, per: int = 40) -> np.ndarray:
@@ -56,7 +56,7 @@ def test_warm_start_from_the_fitted_centroids_reproduces_the_fit():
 def test_assignment_nearest_second_and_margin():
     centroids = np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 10.0]])
     z = np.array([[1.0, 0.0], [2.9, 0.1], [0.0, 9.0]])
-    result = assign_to_centroids(z, centroids, chunk_rows=2)
+    result = nearest(z, centroids, chunk_rows=2)
     np.testing.assert_array_equal(result.segment, [0, 1, 2])
     np.testing.assert_array_equal(result.second_segment, [1, 0, 0])
     np.testing.assert_allclose(result.distance[0], 1.0)
@@ -66,12 +66,12 @@ def test_assignment_nearest_second_and_margin():
 
 
 def test_assignment_ties_go_to_the_lowest_segment():
-    result = assign_to_centroids(np.array([[1.0]]), np.array([[0.0], [2.0]]))
+    result = nearest(np.array([[1.0]]), np.array([[0.0], [2.0]]))
     assert result.segment[0] == 0 and result.second_segment[0] == 1
 
 
 def test_assignment_with_one_centroid_has_no_runner_up():
-    result = assign_to_centroids(np.zeros((2, 2)), np.ones((1, 2)))
+    result = nearest(np.zeros((2, 2)), np.ones((1, 2)))
     assert (result.second_segment == -1).all() and np.isnan(result.second_distance).all()
 
 

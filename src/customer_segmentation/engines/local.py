@@ -16,12 +16,13 @@ from sklearn.metrics import silhouette_score
 
 from customer_segmentation.clustering import fit_kmeans
 from customer_segmentation.engines.base import LloydFit, Rows, two_stage_label
-from customer_segmentation.features import KEY_COLUMN, to_matrix, z_columns, z_name
+from customer_segmentation.features import KEY_COLUMN, to_matrix, z_columns
 from customer_segmentation.kernels import (
     ClusterSums,
     assignment_columns,
     cluster_sums,
     position_sums,
+    standardised_columns,
 )
 from customer_segmentation.progress import reporter
 from customer_segmentation.scaling import FittedScaler
@@ -81,14 +82,8 @@ class LocalEngine:
         reporter("ml_customer_features_z")(
             f"standardising {features.num_rows:,} customers × {len(scaler.feature_names)} features"
         )
-        columns = {
-            "fit_row": pa.array(np.arange(features.num_rows, dtype=np.int64)),
-            KEY_COLUMN: features.column(KEY_COLUMN).cast(pa.string()),  # the input's key, as text
-        }
-        for j, name in enumerate(scaler.feature_names):
-            values = features.column(name).to_numpy(zero_copy_only=False).astype(np.float64)
-            columns[z_name(name)] = pa.array(scaler.transform_column(j, values))
-        return pa.table(columns)
+        fit_row = pa.array(np.arange(features.num_rows, dtype=np.int64))
+        return pa.table(standardised_columns(features, fit_row, scaler))
 
     def _z(self, z: Rows) -> pa.Table:
         return self.read(z, None if isinstance(z, pa.Table) else "fit_row")

@@ -53,6 +53,7 @@ from customer_segmentation.kernels import (
     cluster_sums,
     nearest,
     position_sums,
+    standardised_columns,
 )
 from customer_segmentation.progress import reporter
 from customer_segmentation.scaling import FittedScaler
@@ -222,16 +223,8 @@ class SparkEngine:
 
         def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
             for batch in batches:
-                columns = {
-                    "fit_row": batch.column("fit_row").cast(pa.int64()),
-                    KEY_COLUMN: batch.column(KEY_COLUMN).cast(pa.string()),
-                }
-                for j, name in enumerate(names):
-                    values = batch.column(name).to_numpy(zero_copy_only=False)
-                    columns[z_name(name)] = pa.array(
-                        scaler.transform_column(j, values.astype(np.float64)), pa.float64()
-                    )
-                yield pa.RecordBatch.from_pydict(columns)
+                fit_row = batch.column("fit_row").cast(pa.int64())
+                yield pa.RecordBatch.from_pydict(standardised_columns(batch, fit_row, scaler))
 
         schema = ", ".join(
             ["fit_row bigint", f"{KEY_COLUMN} string"] + [f"{z_name(n)} double" for n in names]
@@ -244,10 +237,7 @@ class SparkEngine:
     def layout(self, z: DataFrame, rows: np.ndarray | None = None) -> tuple[DataFrame, int]:
         """fit_row and the z columns (optionally only the fit_rows in ``rows``), range-
         partitioned and sorted by fit_row, persisted; and the row count."""
-        frame = z.select("fit_row", *z_columns(z))
-        if rows is not None:
-            wanted = self.table(pa.table({"fit_row": pa.array(rows, pa.int64())}))
-            frame = frame.join(F.broadcast(wanted), "fit_row")
+        frame = self._fit_rows(z, rows)
         n = len(rows) if rows is not None else frame.count()
         partitions = self.partitions or max(1, math.ceil(n / ROWS_PER_PARTITION))
         laid_out = frame.repartitionByRange(partitions, "fit_row").sortWithinPartitions("fit_row")
@@ -257,13 +247,17 @@ class SparkEngine:
             raise ValueError(f"sample of {n} fit_rows matched another number of rows")
         return laid_out, n
 
+    def _fit_rows(self, z: DataFrame, rows: np.ndarray | None) -> DataFrame:
+        """fit_row and the z columns of ``z``, only the fit_rows in ``rows`` when given."""
+        frame = z.select("fit_row", *z_columns(z))
+        if rows is None:
+            return frame
+        wanted = self.table(pa.table({"fit_row": pa.array(rows, pa.int64())}))
+        return frame.join(F.broadcast(wanted), "fit_row")
+
     def matrix(self, z: DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
-        columns = z_columns(z)
-        frame = z.select("fit_row", *columns)
-        if rows is not None:
-            wanted = self.table(pa.table({"fit_row": pa.array(rows, pa.int64())}))
-            frame = frame.join(F.broadcast(wanted), "fit_row")
-        return to_matrix(frame.orderBy("fit_row").toArrow(), columns)
+        frame = self._fit_rows(z, rows)
+        return to_matrix(frame.orderBy("fit_row").toArrow(), z_columns(z))
 
     def sums(self, frame: DataFrame, centres: np.ndarray) -> ClusterSums:
         """One E-step over ``frame``: nearest centre per row and the per-cluster sums."""

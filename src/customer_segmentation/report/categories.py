@@ -100,18 +100,8 @@ def categories_chart(grid: CategoryGrid, measure: Feature) -> d.Chart:
     hues: list[tuple[Any, str]] = grid.rows if grid.rows_feature else [(None, "all customers")]
     figure = Figure(figsize=(10, 5.6), layout="constrained")
     ax = figure.add_subplot()
-    cmap = matplotlib.colormaps[d.CATEGORY_COLOURS]
-    width = 0.8 / max(len(hues), 1)
     x = np.arange(len(grid.columns))
-    for position, (row_code, row_name) in enumerate(hues):
-        values = [grid.cells.get((row_code, code), {}).get(column) for code, _ in grid.columns]
-        ax.bar(
-            x - 0.4 + width * (position + 0.5),
-            [np.nan if value is None else value for value in values],
-            width=width * 0.95,
-            color=cmap(position % cmap.N) if grid.rows_feature else "#2b6cb0",
-            label=row_name if grid.rows_feature else "_nolegend_",
-        )
+    _bars(ax, grid, hues, column, x)
     overall = grid.cells.get((None, None), {}).get(column)
     if overall is not None:
         template = d.number_template(overall)
@@ -122,18 +112,34 @@ def categories_chart(grid: CategoryGrid, measure: Feature) -> d.Chart:
     ax.set_ylabel(d.mean_of(measure.label))
     ax.yaxis.set_major_formatter(FuncFormatter(d.tick))
     ax.set_xlabel(b)
-    title = f"{d.upper_first(d.mean_of(measure.label))} by {b}"
-    if grid.rows_feature:
-        title += f" and {grid.rows_feature.label}"
-    ax.set_title(title)
+    mean = d.upper_first(d.mean_of(measure.label))
+    by = f" and {grid.rows_feature.label}" if grid.rows_feature else ""
+    per = f", one bar per {grid.rows_feature.label}" if grid.rows_feature else ""
+    ax.set_title(f"{mean} by {b}{by}")
     _category_legend(figure, ax, grid, len(hues))
     caption = (
-        f"{d.upper_first(d.mean_of(measure.label))} per customer for every {b}"
-        + (f", one bar per {grid.rows_feature.label}" if grid.rows_feature else "")
-        + " (marts.customer_value_summary); the dashed line is the mean over all customers. "
+        f"{mean} per customer for every {b}{per}"
+        " (marts.customer_value_summary); the dashed line is the mean over all customers. "
         "Counts are in the table below."
     )
-    return d.Chart("chart-categories", title, caption, d.png(figure))
+    return d.Chart("chart-categories", f"{mean} by {b}{by}", caption, d.png(figure))
+
+
+def _bars(
+    ax: Any, grid: CategoryGrid, hues: list[tuple[Any, str]], column: str, x: np.ndarray
+) -> None:
+    """One group of bars per column category, one bar per hue (row category), on ``ax``."""
+    cmap = matplotlib.colormaps[d.CATEGORY_COLOURS]
+    width = 0.8 / max(len(hues), 1)
+    for position, (row_code, row_name) in enumerate(hues):
+        values = [grid.cells.get((row_code, code), {}).get(column) for code, _ in grid.columns]
+        ax.bar(
+            x - 0.4 + width * (position + 0.5),
+            [np.nan if value is None else value for value in values],
+            width=width * 0.95,
+            color=cmap(position % cmap.N) if grid.rows_feature else "#2b6cb0",
+            label=row_name if grid.rows_feature else "_nolegend_",
+        )
 
 
 def residual_matrix(

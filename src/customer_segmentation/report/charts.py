@@ -134,17 +134,14 @@ def segments(
 ) -> d.Chart:
     """The segment scatter of y (first measure in report order) against x (the second), in
     original units, with the k-means centroids (``centroid_original``)."""
-    colours = d.profile_colours(profiles)
-    figure = Figure(figsize=(10, 6.2 + 0.22 * len(profiles)), layout="constrained")
-    ax = figure.add_subplot()
+    figure, ax, colours = _segment_figure(profiles)
     d.scatter_by_segment(ax, profiles, sample["segment_id"], (sample[x.name], sample[y.name]))
     centre = d.centroid_pairs(centroids, x.name, y.name, "centroid_original")
     # A log1p measure's centroid can sit a hair below 0 after expm1; clamp to the axis.
     low_x = 0.0 if scales[x.name].kind == "symlog" else -np.inf
     low_y = 0.0 if scales[y.name].kind == "symlog" else -np.inf
-    for sid, (cx, cy) in centre.items():
-        if sid in colours:
-            d.centroid_marker(ax, max(cx, low_x), max(cy, low_y), colours[sid])
+    clamped = {sid: (max(cx, low_x), max(cy, low_y)) for sid, (cx, cy) in centre.items()}
+    _mark_centroids(ax, clamped, colours)
     _label_axes(ax, x, y, scales)
     ax.set_title(f"Segments: {x.label} vs {y.label}")
     d.segment_legend(figure, profiles, colours, bool(centre))
@@ -154,6 +151,19 @@ def segments(
         f"{d.sample_note(len(sample['customer_id']), total)}."
     )
     return d.Chart("chart-segments", "Segments (original units)", caption, d.png(figure))
+
+
+def _segment_figure(profiles: list[dict[str, Any]]) -> tuple[Figure, Any, dict]:
+    """A segment scatter's figure (taller for a longer legend), its axes and the colours."""
+    figure = Figure(figsize=(10, 6.2 + 0.22 * len(profiles)), layout="constrained")
+    return figure, figure.add_subplot(), d.profile_colours(profiles)
+
+
+def _mark_centroids(ax: Any, centre: dict[Any, tuple[float, float]], colours: dict) -> None:
+    """A cross at each centroid (x, y) whose segment has a colour."""
+    for sid, (cx, cy) in centre.items():
+        if sid in colours:
+            d.centroid_marker(ax, cx, cy, colours[sid])
 
 
 def segments_z(
@@ -177,16 +187,12 @@ def segments_z(
         [column_z_scores(sample[m.name], *moments[m.name], m.transform) for m in (x, y)]
     )
     dropped = outlier_mask(z)
-    colours = d.profile_colours(profiles)
-    figure = Figure(figsize=(10, 6.2 + 0.22 * len(profiles)), layout="constrained")
-    ax = figure.add_subplot()
+    figure, ax, colours = _segment_figure(profiles)
     ax.axhline(0, color="#cbd5e0", linewidth=0.8, zorder=0)
     ax.axvline(0, color="#cbd5e0", linewidth=0.8, zorder=0)
     d.scatter_by_segment(ax, profiles, sample["segment_id"], (z[:, 0], z[:, 1]), ~dropped)
     centre = d.centroid_pairs(centroids, x.name, y.name, "centroid_z")
-    for sid, (cx, cy) in centre.items():
-        if sid in colours:
-            d.centroid_marker(ax, cx, cy, colours[sid])
+    _mark_centroids(ax, centre, colours)
     ax.set_xlabel(f"{x.label} (z)" + (", log1p" if x.transform == "log1p" else ""))
     ax.set_ylabel(f"{y.label} (z)" + (", log1p" if y.transform == "log1p" else ""))
     ax.set_title(f"Segments in z units: {x.label} vs {y.label} (|z| ≤ {Z_OUTLIER_LIMIT:g})")

@@ -198,19 +198,27 @@ def derived_definitions(
         if categorical is None or categorical in seen:
             continue
         seen.add(categorical)
-        for code, label in categories[categorical]:
-            rows.append(
-                {
-                    **base,
-                    "feature_name": f"is_{categorical}_{code}",
-                    "feature_position": len(rows) + 1,
-                    "source_feature": categorical,
-                    "feature_label": label,
-                    "is_summable": False,
-                    "category_code": code,
-                }
-            )
+        rows += _category_rows(base, categorical, categories[categorical], len(rows))
     return rows
+
+
+def _category_rows(
+    base: dict[str, Any], categorical: str, present: list[tuple[int, str]], before: int
+) -> list[dict[str, Any]]:
+    """One feature_definitions row per (code, name) ``present`` of ``categorical``, numbered
+    after the ``before`` rows already made."""
+    return [
+        {
+            **base,
+            "feature_name": f"is_{categorical}_{code}",
+            "feature_position": before + i + 1,
+            "source_feature": categorical,
+            "feature_label": label,
+            "is_summable": False,
+            "category_code": code,
+        }
+        for i, (code, label) in enumerate(present)
+    ]
 
 
 def categories_present(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[int, str]]]:
@@ -318,12 +326,18 @@ def correlation_matrix(
     values = con.execute(
         f"select {', '.join(aggregates)} from (select {projected} from marts.customer_segments)"
     ).fetchone()
+    return [label for label, _ in columns], _symmetric(size, pairs, values)
+
+
+def _symmetric(size: int, pairs: list[tuple[int, int]], values: Sequence[Any]) -> np.ndarray:
+    """(size, size) matrix from one correlation per pair (None = undefined) followed by one
+    "column varies" flag per column (diagonal 1, else NaN)."""
     matrix = np.full((size, size), np.nan)
     for (i, j), value in zip(pairs, values[: len(pairs)], strict=True):
         matrix[i, j] = matrix[j, i] = np.nan if value is None else float(value)
     for i, varies in enumerate(values[len(pairs) :]):
         matrix[i, i] = 1.0 if varies else np.nan
-    return [label for label, _ in columns], matrix
+    return matrix
 
 
 def _correlation_columns(features: FeatureSet) -> list[tuple[str, str]]:
