@@ -95,10 +95,10 @@ current_shares as (
 
 ),
 
-{#- A share of 0 (a segment born or retired) is counted as 0.0001, the usual floor that keeps
-    the logarithm finite. -#}
 share_pairs as (
 
+    -- A share of 0 (a segment born or retired) counts as 0.0001, the usual floor that keeps
+    -- the logarithm finite.
     select
         greatest(coalesce(previous_shares.share_of_customers, 0), 0.0001) as previous_share,
         greatest(coalesce(current_shares.share_of_customers, 0), 0.0001) as current_share

@@ -73,15 +73,15 @@ retired as (
 
 ),
 
-{#- Where most of a retired segment's returning customers went (ties: the lower id). -#}
 destinations as (
 
+    -- Where most of a retired segment's returning customers went (ties: the lower id).
     select
         from_segment_id,
         to_segment_id,
         share_of_from_segment,
         row_number() over (
-            partition by from_segment_id order by count_customers desc, to_segment_id
+            partition by from_segment_id order by count_customers desc, to_segment_id asc
         ) as destination_rank
     from transitions
     where from_segment_id is not null and to_segment_id is not null
