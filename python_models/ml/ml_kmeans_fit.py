@@ -12,5 +12,16 @@ def model(dbt, session):
     settings = dbt.ref("int_segmentation_settings")
     previous = dbt.ref("ml_previous_fit")
     warm_start = dbt.ref("ml_warm_start")
+    previous_assignments = dbt.ref("ml_previous_assignments")
 
-    return kmeans_fit(session, z, scaler, diagnostics, definitions, settings, previous, warm_start)
+    return kmeans_fit(
+        session,
+        z,
+        scaler,
+        diagnostics,
+        definitions,
+        settings,
+        previous,
+        warm_start,
+        previous_assignments,
+    )

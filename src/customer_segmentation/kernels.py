@@ -229,19 +229,24 @@ def standardised_columns(
     return columns
 
 
-def assignment_columns(customer_id: pa.Array, z: np.ndarray, centres: np.ndarray) -> dict:
-    """The ml_customer_assignments columns for these rows: customer_id, segment_id (1-based),
-    distance_to_centroid, second_segment_id, distance_to_second_centroid, margin (z units;
-    the last three null when k = 1)."""
+def assignment_columns(
+    customer_id: pa.Array, z: np.ndarray, centres: np.ndarray, ids: np.ndarray | None = None
+) -> dict:
+    """The ml_customer_assignments columns for these rows: customer_id, segment_id (``ids``
+    of the centres, default 1-based positions), distance_to_centroid, second_segment_id,
+    distance_to_second_centroid, margin (z units; the last three null when k = 1)."""
     found = nearest(z, centres)
+    labels = np.arange(1, centres.shape[0] + 1) if ids is None else np.asarray(ids)
     has_second = found.second_segment >= 0
     distance, second = found.distance, found.second_distance
     return {
         "customer_id": customer_id,
-        "segment_id": pa.array(found.segment + 1, pa.int32()),
+        "segment_id": pa.array(labels[found.segment], pa.int32()),
         "distance_to_centroid": pa.array(distance, pa.float64()),
         "second_segment_id": pa.array(
-            np.where(has_second, found.second_segment + 1, 0), pa.int32(), mask=~has_second
+            np.where(has_second, labels[np.maximum(found.second_segment, 0)], 0),
+            pa.int32(),
+            mask=~has_second,
         ),
         "distance_to_second_centroid": pa.array(second, pa.float64(), mask=~has_second),
         "margin": pa.array(second - distance, pa.float64(), mask=~has_second),

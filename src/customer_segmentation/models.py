@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from customer_segmentation import diagnostics, segments, tree
@@ -82,18 +83,43 @@ PREVIOUS_FIT_SCHEMA = pa.schema(
         ("feature_position", pa.int32()),
         ("centroid_z", pa.float64()),
         ("centroid_original", pa.float64()),
+        ("max_issued_segment_id", pa.int32()),
     ]
 )
 
 
+#: The columns of ml_customer_assignments that ml_previous_assignments keeps.
+PREVIOUS_ASSIGNMENTS_SCHEMA = pa.schema([("customer_id", pa.string()), ("segment_id", pa.int32())])
+
+
+def _kept(previous: pa.Table | None, schema: pa.Schema) -> pa.Table:
+    if previous is None:
+        return schema.empty_table()
+    return previous.select(schema.names).cast(schema)
+
+
 def previous_fit(session: Any, this: Any) -> Any:
-    """ml_previous_fit: the last run's ml_kmeans_fit (its id-matching columns), read before
-    the new fit replaces it; no rows on the first run. ``this`` is the model's relation."""
+    """ml_previous_fit: the last run's ml_kmeans_fit (its id-matching columns and the highest
+    segment id ever issued), read before the new fit replaces it; no rows on the first run.
+    ``this`` is the model's relation. A table written before max_issued_segment_id existed
+    gets its highest segment id there."""
     engine = for_session(session)
     previous = engine.previous(this, "ml_kmeans_fit")
-    if previous is None:
-        return engine.table(PREVIOUS_FIT_SCHEMA.empty_table())
-    return engine.table(previous.select(PREVIOUS_FIT_SCHEMA.names).cast(PREVIOUS_FIT_SCHEMA))
+    if previous is not None and "max_issued_segment_id" not in previous.column_names:
+        highest = max(previous["segment_id"].to_pylist(), default=0)
+        previous = previous.append_column(
+            "max_issued_segment_id", pa.array([highest] * previous.num_rows, pa.int32())
+        )
+    return engine.table(_kept(previous, PREVIOUS_FIT_SCHEMA))
+
+
+def previous_assignments(session: Any, this: Any) -> Any:
+    """ml_previous_assignments: the last run's ml_customer_assignments (customer_id,
+    segment_id), read before ml_kmeans_fit (which refs this model) and so before the new
+    assignments replace them; no rows on the first run."""
+    engine = for_session(session)
+    previous = engine.previous(this, "ml_customer_assignments")
+    return engine.table(_kept(previous, PREVIOUS_ASSIGNMENTS_SCHEMA))
 
 
 def warm_start(session: Any, settings: Any, scaler: Any, definitions: Any, previous: Any) -> Any:
@@ -132,9 +158,10 @@ def kmeans_fit(
     settings: Any,
     previous: Any,
     warm_start: Any,
+    previous_assignments: Any = None,
 ) -> Any:
     """ml_kmeans_fit from the k diagnostics' chosen k (or ml_warm_start's centroids); segment
-    ids are matched to ml_previous_fit."""
+    ids follow ml_previous_fit, on the customers shared with ml_previous_assignments."""
     engine = for_session(session)
     features = _features(engine, definitions)
     table = segments.kmeans_fit_table(
@@ -146,14 +173,21 @@ def kmeans_fit(
         _settings(engine, settings),
         previous=engine.read(previous),
         warm_start=warm_start_from_table(engine.read(warm_start), features.names),
+        previous_assignments=_if_rows(engine, previous_assignments),
     )
     return engine.table(table)
+
+
+def _if_rows(engine: Engine, relation: Any) -> Any:
+    return None if relation is None or engine.count(relation) == 0 else relation
 
 
 def customer_assignments(session: Any, z: Any, fit: Any) -> Any:
     """ml_customer_assignments: nearest and runner-up segment per customer."""
     engine = for_session(session)
-    return engine.assign(z, segments.centroid_matrix(engine.read(fit)))
+    table = engine.read(fit)
+    ids = sorted(set(table["segment_id"].to_pylist()))
+    return engine.assign(z, segments.centroid_matrix(table), np.asarray(ids))
 
 
 def ward_leaves(session: Any, z: Any, settings: Any) -> Any:

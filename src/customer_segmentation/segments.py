@@ -13,8 +13,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pyarrow as pa
 
+from customer_segmentation import lifecycle
 from customer_segmentation.actions import recommend_actions
-from customer_segmentation.clustering import canonical_segment_order, match_to_previous
+from customer_segmentation.clustering import canonical_segment_order
 from customer_segmentation.diagnostics import chosen_row
 from customer_segmentation.engines.base import Engine, LloydFit, Rows
 from customer_segmentation.features import FeatureSet
@@ -61,8 +62,9 @@ def start_of_fit(diagnostics: pa.Table, d: int, warm_start: WarmStart | None) ->
 @dataclass(frozen=True)
 class Segments:
     """k segments in id order: ids, z and original-unit centroids (k, d), sizes, measure
-    levels, names, the previous run's matching segment and centroid shift, and how the ids
-    were assigned."""
+    levels, names, the previous run's segment each continues and the centroid shift, how the
+    ids were assigned, and the lineage (:mod:`.lifecycle`): event, related old id, shared
+    share, the highest id ever issued."""
 
     ids: np.ndarray
     centroids: np.ndarray
@@ -74,6 +76,10 @@ class Segments:
     previous_ids: list
     shift: list
     how: str
+    events: list
+    related_ids: list
+    shares: list
+    max_issued: int
 
     def reordered(self, order: np.ndarray) -> Segments:
         return replace(
@@ -87,6 +93,9 @@ class Segments:
             names=[self.names[i] for i in order],
             previous_ids=[self.previous_ids[i] for i in order],
             shift=[self.shift[i] for i in order],
+            events=[self.events[i] for i in order],
+            related_ids=[self.related_ids[i] for i in order],
+            shares=[self.shares[i] for i in order],
         )
 
 
@@ -120,48 +129,76 @@ def canonical_segments(
         previous_ids=[None] * k,
         shift=[None] * k,
         how=how + ", highest first",
+        events=["born"] * k,
+        related_ids=[None] * k,
+        shares=[None] * k,
+        max_issued=k,
     )
+
+
+def _previous_max_issued(previous: pa.Table) -> int:
+    """The highest id the previous run had ever issued (its segment ids for an older table)."""
+    ids = previous["segment_id"].to_pylist()
+    if "max_issued_segment_id" in previous.column_names:
+        ids += previous["max_issued_segment_id"].to_pylist()
+    return max((i for i in ids if i is not None), default=0)
 
 
 def match_previous(
-    segments: Segments, previous: pa.Table | None, scaler: FittedScaler, features: FeatureSet
+    segments: Segments,
+    previous: pa.Table | None,
+    scaler: FittedScaler,
+    features: FeatureSet,
+    overlap: pa.Table | None = None,
 ) -> Segments:
-    """Segments matched to the previous fit (Hungarian, on centroids in today's z units).
+    """Segment ids that keep their meaning (:func:`lifecycle.lineage`): a segment that is the
+    same as a previous one keeps its id and name, whatever k does; every other segment gets
+    an id never issued before (``split`` from its main source, or ``born``).
 
-    Same features and k: the ids and names continue. Another k: ids stay canonical and
-    previous_segment_id shows the closest old segment. Other features: unchanged.
+    ``overlap`` (:data:`lifecycle.OVERLAP_SCHEMA`, positions in ``segments``' order) is the
+    customers each new segment shares with each previous one; without it (or without common
+    customers) segments are matched on centroids. A previous run with other features is not
+    comparable: every segment is born, with new ids.
     """
     if previous is None or previous.num_rows == 0:
         return segments
+    k = segments.centroids.shape[0]
+    max_issued = _previous_max_issued(previous)
     try:
         previous_z, previous_ids = previous_fit_centroids(previous, scaler, features)
     except WarmStartError as mismatch:
-        return replace(segments, how=f"canonical: previous run not comparable ({mismatch})")
-    match = match_to_previous(segments.centroids, previous_z)
-    continued = [previous_ids[m] if m >= 0 else None for m in match]
-    shift = [
-        float(np.linalg.norm(segments.centroids[i] - previous_z[m])) if m >= 0 else None
-        for i, m in enumerate(match)
-    ]
-    k = segments.centroids.shape[0]
-    if len(previous_ids) != k:
+        fresh = lifecycle.fresh_lineage(k, max_issued)
         return replace(
             segments,
-            previous_ids=continued,
-            shift=shift,
-            how=f"canonical: k changed from {len(previous_ids)} to {k}; "
-            "previous_segment_id shows the closest old segment",
+            ids=fresh.ids,
+            max_issued=fresh.max_issued,
+            how=f"new ids from {max_issued + 1}: previous run not comparable ({mismatch})",
         )
-    names = dict(
-        zip(previous["segment_id"].to_pylist(), previous["segment_name"].to_pylist(), strict=True)
+    shared = lifecycle.overlap_matrix(overlap, k, previous_ids)
+    found = lifecycle.lineage(segments.centroids, previous_z, previous_ids, max_issued, shared)
+    old_names = dict(
+        zip(previous["segment_id"].to_pylist(), previous["segment_name"].to_pylist(), strict=False)
     )
+    names = [
+        old_names[found.related_ids[i]] if event == "continued" else segments.names[i]
+        for i, event in enumerate(found.events)
+    ]
+    k_previous = len(previous_ids)
     matched = replace(
         segments,
-        ids=np.array(continued),
-        names=make_unique([names[i] for i in continued]),
-        previous_ids=continued,
-        shift=shift,
-        how="matched to the previous run (Hungarian, on centroids)",
+        ids=found.ids,
+        names=make_unique(names),
+        previous_ids=[
+            r if e == "continued" else None
+            for r, e in zip(found.related_ids, found.events, strict=True)
+        ],
+        shift=found.shifts,
+        how=f"matched to the previous run (Hungarian, on {found.basis}; k {k_previous} -> {k}): "
+        + found.summary(),
+        events=found.events,
+        related_ids=found.related_ids,
+        shares=found.shares,
+        max_issued=found.max_issued,
     )
     return matched.reordered(np.argsort(matched.ids))
 
@@ -179,7 +216,8 @@ def fit_table(
     feature_position, centroid_z, centroid_original (after expm1 for log1p features),
     mean_position and measure_level (measures only: where the segment's customers rank among
     all customers, 0..1, and the level names and actions read from it), count_customers,
-    previous_segment_id, centroid_shift_z, id_assignment, and the fit's facts
+    previous_segment_id, centroid_shift_z, lifecycle_event, related_segment_id,
+    share_from_related, max_issued_segment_id, id_assignment, and the fit's facts
     repeated per row (preset, k, wcss, silhouette, silhouette_sample_size, n_iter, converged,
     init_method, fit_sample_size, n_init, random_state).
     """
@@ -201,6 +239,7 @@ def fit_table(
             **{name: per_segment[name] for name in _SEGMENT_HEAD},
             **per_feature,
             **{name: per_segment[name] for name in _SEGMENT_TAIL},
+            "max_issued_segment_id": per_run(segments.max_issued, pa.int32()),
             "id_assignment": per_run(segments.how, pa.string()),
             "preset": per_run(settings.preset, pa.string()),
             "k": per_run(k, pa.int32()),
@@ -219,7 +258,14 @@ def fit_table(
 
 #: fit_table's per-segment columns before and after its per-feature ones.
 _SEGMENT_HEAD = ("segment_id", "segment_name", "recommended_action", "action_reason")
-_SEGMENT_TAIL = ("count_customers", "previous_segment_id", "centroid_shift_z")
+_SEGMENT_TAIL = (
+    "count_customers",
+    "previous_segment_id",
+    "centroid_shift_z",
+    "lifecycle_event",
+    "related_segment_id",
+    "share_from_related",
+)
 
 
 def _per_segment_columns(segments: Segments, features: FeatureSet) -> dict[str, pa.Array]:
@@ -238,6 +284,9 @@ def _per_segment_columns(segments: Segments, features: FeatureSet) -> dict[str, 
         "count_customers": per_segment(segments.sizes.tolist(), pa.int64()),
         "previous_segment_id": per_segment(segments.previous_ids, pa.int32()),
         "centroid_shift_z": per_segment(segments.shift, pa.float64()),
+        "lifecycle_event": per_segment(segments.events, pa.string()),
+        "related_segment_id": per_segment(segments.related_ids, pa.int32()),
+        "share_from_related": per_segment(segments.shares, pa.float64()),
     }
 
 
@@ -270,14 +319,18 @@ def kmeans_fit_table(
     *,
     previous: pa.Table | None = None,
     warm_start: WarmStart | None = None,
+    previous_assignments: Rows | None = None,
 ) -> pa.Table:
     """ml_kmeans_fit: Lloyd on every row at the chosen k, then segments and their table.
 
     Levels (and so names and actions) come from where each segment's customers rank among
     all customers (:meth:`Engine.mean_positions`), not from the centroid's ratio to a mean.
 
-    Segment ids: matched to ``previous`` (the last run's table) when it has the same features
-    and k, so segments keep their ids and names; otherwise 1..k in canonical order.
+    Segment ids: 1..k in canonical order on a fresh database; with ``previous`` (the last
+    run's table) a segment that continues an old one keeps its id and name, whatever k does,
+    and the others get ids never issued before (:func:`match_previous`). The customers both
+    runs share, per new and old segment, come from ``previous_assignments`` (the last run's
+    customer_id, segment_id rows) when given.
     """
     if tuple(features.names) != scaler.feature_names:
         raise ValueError(
@@ -290,7 +343,10 @@ def kmeans_fit_table(
     fit = engine.lloyd(z, start.centroids, settings)
     positions = engine.mean_positions(z, fit.centroids)
     segments = canonical_segments(fit.centroids, fit.sizes, positions, scaler, features)
-    segments = match_previous(segments, previous, scaler, features)
+    overlap = None
+    if previous is not None and previous.num_rows and previous_assignments is not None:
+        overlap = engine.overlap(z, segments.centroids, previous_assignments)
+    segments = match_previous(segments, previous, scaler, features, overlap)
     report(f"WCSS {fit.wcss:,.2f} after {fit.n_iter} iterations; segment ids {segments.how}")
     return fit_table(segments, fit, start, features, settings)
 

@@ -103,9 +103,15 @@ class Engine(Protocol):
         median customer); NaN for a centre with no rows."""
         ...
 
-    def assign(self, z: Rows, centres: np.ndarray) -> Rows:
-        """ml_customer_assignments: nearest + runner-up centre per row
-        (:func:`customer_segmentation.kernels.assignment_columns`)."""
+    def assign(self, z: Rows, centres: np.ndarray, ids: np.ndarray | None = None) -> Rows:
+        """ml_customer_assignments: nearest + runner-up centre per row, labelled by ``ids``
+        (default 1..k) (:func:`customer_segmentation.kernels.assignment_columns`)."""
+        ...
+
+    def overlap(self, z: Rows, centres: np.ndarray, previous: Rows) -> pa.Table:
+        """Customers both in ``z`` and in ``previous`` (customer_id, segment_id: the last
+        run's assignments), counted per nearest centre position (0-based) and previous
+        segment id (:data:`customer_segmentation.lifecycle.OVERLAP_SCHEMA`)."""
         ...
 
     def exact_leaves(self, z: Rows) -> Rows:

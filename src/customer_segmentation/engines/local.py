@@ -21,9 +21,11 @@ from customer_segmentation.kernels import (
     ClusterSums,
     assignment_columns,
     cluster_sums,
+    nearest,
     position_sums,
     standardised_columns,
 )
+from customer_segmentation.lifecycle import OVERLAP_SCHEMA
 from customer_segmentation.progress import reporter
 from customer_segmentation.scaling import FittedScaler
 from customer_segmentation.settings import SegmentationSettings
@@ -118,12 +120,36 @@ class LocalEngine:
         sums = position_sums(matrix, centres, np.sort(matrix, axis=0))
         return sums.means(np.full(centres.shape, np.nan))
 
-    def assign(self, z: Rows, centres: np.ndarray) -> pa.Table:
+    def assign(self, z: Rows, centres: np.ndarray, ids: np.ndarray | None = None) -> pa.Table:
         table = self._z(z)
         reporter("ml_customer_assignments")(
             f"nearest of {centres.shape[0]} centroids for {table.num_rows:,} customers"
         )
-        return pa.table(assignment_columns(table[KEY_COLUMN], self.matrix(z), centres))
+        return pa.table(assignment_columns(table[KEY_COLUMN], self.matrix(z), centres, ids))
+
+    def overlap(self, z: Rows, centres: np.ndarray, previous: Rows) -> pa.Table:
+        """Customers in both ``z`` and ``previous`` (customer_id, segment_id) per nearest
+        centre position (0-based) and previous segment id (:data:`lifecycle.OVERLAP_SCHEMA`)."""
+        table = self._z(z)
+        found = nearest(self.matrix(z), centres)
+        current = pa.table(
+            {KEY_COLUMN: table[KEY_COLUMN], "segment_position": pa.array(found.segment, pa.int32())}
+        )
+        before = self.read(previous).select([KEY_COLUMN, "segment_id"])
+        before = before.rename_columns([KEY_COLUMN, "previous_segment_id"])
+        joined = current.join(
+            before.cast(
+                pa.schema([(KEY_COLUMN, pa.string()), ("previous_segment_id", pa.int32())])
+            ),
+            KEY_COLUMN,
+        )
+        cells = joined.group_by(["segment_position", "previous_segment_id"]).aggregate(
+            [(KEY_COLUMN, "count")]
+        )
+        cells = cells.rename_columns(["segment_position", "previous_segment_id", "count_customers"])
+        return cells.cast(OVERLAP_SCHEMA).sort_by(
+            [("segment_position", "ascending"), ("previous_segment_id", "ascending")]
+        )
 
     def _leaves(self, z: Rows, leaf: np.ndarray, method: str) -> pa.Table:
         table = self._z(z)

@@ -55,6 +55,7 @@ from customer_segmentation.kernels import (
     position_sums,
     standardised_columns,
 )
+from customer_segmentation.lifecycle import OVERLAP_SCHEMA
 from customer_segmentation.progress import reporter
 from customer_segmentation.scaling import FittedScaler
 from customer_segmentation.settings import SegmentationSettings
@@ -337,9 +338,10 @@ class SparkEngine:
         sums = partition_sums(z, columns, sums_of)
         return sums.means(np.full(centres.shape, np.nan))
 
-    def assign(self, z: DataFrame, centres: np.ndarray) -> DataFrame:
-        """customer_id, segment_id, distance_to_centroid, second_segment_id,
-        distance_to_second_centroid, margin (:func:`kernels.assignment_columns` per batch)."""
+    def assign(self, z: DataFrame, centres: np.ndarray, ids: np.ndarray | None = None) -> DataFrame:
+        """customer_id, segment_id (``ids``, default 1-based positions), distance_to_centroid,
+        second_segment_id, distance_to_second_centroid, margin
+        (:func:`kernels.assignment_columns` per batch)."""
         columns = z_columns(z)
         reporter("ml_customer_assignments")(
             f"(spark) nearest of {centres.shape[0]} centroids per customer"
@@ -347,8 +349,8 @@ class SparkEngine:
 
         def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
             for batch in batches:
-                ids = batch.column(KEY_COLUMN).cast(pa.string())
-                found = assignment_columns(ids, _batch_matrix(batch, columns), centres)
+                keys = batch.column(KEY_COLUMN).cast(pa.string())
+                found = assignment_columns(keys, _batch_matrix(batch, columns), centres, ids)
                 yield pa.RecordBatch.from_pydict(found)
 
         schema = (
@@ -356,6 +358,25 @@ class SparkEngine:
             "second_segment_id int, distance_to_second_centroid double, margin double"
         )
         return z.select(KEY_COLUMN, *columns).mapInArrow(run, schema)
+
+    def overlap(self, z: DataFrame, centres: np.ndarray, previous: DataFrame) -> pa.Table:
+        """Customers in both runs per nearest centre position (0-based) and previous segment
+        id (:data:`lifecycle.OVERLAP_SCHEMA`): a join and a group-by in Spark, k x k_prev
+        rows collected."""
+        current = self.assign(z, centres).select(
+            F.col(KEY_COLUMN), (F.col("segment_id") - 1).cast("int").alias("segment_position")
+        )
+        before = previous.select(
+            F.col(KEY_COLUMN).cast("string").alias(KEY_COLUMN),
+            F.col("segment_id").cast("int").alias("previous_segment_id"),
+        )
+        cells = (
+            current.join(before, KEY_COLUMN)
+            .groupBy("segment_position", "previous_segment_id")
+            .agg(F.count(F.lit(1)).alias("count_customers"))
+            .orderBy("segment_position", "previous_segment_id")
+        )
+        return cells.toArrow().cast(OVERLAP_SCHEMA)
 
     # --- Ward leaves ------------------------------------------------------------------------
 
