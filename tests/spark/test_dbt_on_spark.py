@@ -41,7 +41,7 @@ def spark_warehouse(tmp_path_factory) -> Path:
     scratch = tmp_path_factory.mktemp("dbt_spark")
     started = time.perf_counter()
     done = _run(
-        [sys.executable, "-m", "customer_segmentation.spark.local", "build"]
+        [sys.executable, "-m", "customer_segmentation.spark.runner", "build"]
         + ["--vars", json.dumps(VARS)]
         + ["--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")],
         {
