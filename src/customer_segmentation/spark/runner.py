@@ -235,7 +235,10 @@ def run_dbt(args: Sequence[str], *, target: str = "spark", options: RunnerOption
     return dbtRunner().invoke(args)
 
 
-USAGE = "usage: customer-segmentation spark [--master URL] [--conf KEY=VALUE]... <dbt command> [dbt options]"
+USAGE = (
+    "usage: customer-segmentation spark [--master URL] [--conf KEY=VALUE]... "
+    "<dbt command> [dbt options]"
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
