@@ -170,3 +170,74 @@ def _signal_group(pid: int, signum: int) -> None:
         os.killpg(pid, signum)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _children() -> dict[int, list[int]]:
+    """Parent PID to child PIDs, from /proc (Linux)."""
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        tree.setdefault(parent, []).append(int(entry))
+    return tree
+
+
+def _rss_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss(pid: int, tree: dict[int, list[int]] | None = None) -> int:
+    """Resident memory (bytes) of ``pid`` and all its descendants now; 0 once it is gone."""
+    tree = _children() if tree is None else tree
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        total += _rss_bytes(current)
+        stack.extend(tree.get(current, []))
+    return total
+
+
+class PeakMemory:
+    """Samples the resident memory of some process trees every ``interval`` seconds in a
+    background thread and keeps each one's peak (bytes): ``peaks[role]``. A worker's tree
+    includes the executor JVM and its Python workers; a driver's its JVM."""
+
+    def __init__(self, roots: dict[str, int], interval: float = 0.5) -> None:
+        import threading
+
+        self.roots = dict(roots)
+        self.interval = interval
+        self.peaks = dict.fromkeys(self.roots, 0)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def add(self, role: str, pid: int) -> None:
+        self.roots[role] = pid
+        self.peaks.setdefault(role, 0)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            tree = _children()
+            for role, pid in list(self.roots.items()):
+                self.peaks[role] = max(self.peaks[role], tree_rss(pid, tree))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
