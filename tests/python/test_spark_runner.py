@@ -3,7 +3,9 @@ before the dbt command and the environment it sets for dbt-spark's session."""
 
 from __future__ import annotations
 
+import os
 import shlex
+import time
 
 import pytest
 
@@ -76,3 +78,38 @@ def test_former_module_name_still_runs_the_runner():
     from customer_segmentation.spark import local
 
     assert local.main is runner.main
+
+
+def test_tree_memory_counts_the_children_and_ends_at_zero():
+    import subprocess
+    import sys
+
+    from customer_segmentation.spark.standalone import PeakMemory, tree_rss
+
+    # A child that holds ~60 MB: the parent's tree holds at least that much more than itself.
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; b = bytearray(60_000_000); sys.stdin.read()"],
+        stdin=subprocess.PIPE,
+    )
+    try:
+        with PeakMemory({"child": child.pid}, interval=0.05) as memory:
+            for _ in range(200):
+                if memory.peaks["child"] > 60_000_000:
+                    break
+                time.sleep(0.05)
+        assert memory.peaks["child"] > 60_000_000
+        assert tree_rss(os.getpid()) >= memory.peaks["child"] * 0.9
+    finally:
+        child.communicate(b"")
+    assert tree_rss(child.pid) == 0
+
+
+def test_a_cluster_that_never_started_stops_cleanly(tmp_path):
+    from customer_segmentation.spark.standalone import StandaloneCluster, free_port
+
+    cluster = StandaloneCluster(scratch=tmp_path)
+    cluster.stop()  # nothing started: no error, nothing signalled
+    assert cluster.pids == {}
+    port = free_port()
+    assert 0 < port < 65536
+    assert StandaloneCluster(scratch=tmp_path, master_port=port).master_url.endswith(f":{port}")
