@@ -94,8 +94,9 @@ docs: $(STAMP)
 clean:
 	rm -rf target logs serving reports spark-warehouse customer_segmentation.duckdb customer_segmentation.duckdb.wal customer_segmentation_rfm.duckdb
 
-# The Spark engine and its local test harness: `.[dev,spark]` (dbt-spark, pyspark) into the same
-# .venv, then tests/spark on a local[2] SparkSession. Not part of `make test` (testpaths).
+# The Spark engine and its runner: `.[dev,spark]` (dbt-spark, pyspark) into the same
+# .venv, then tests/spark: a local[2] SparkSession, `dbt build --target spark` in local[2] and on a
+# standalone master with two workers (127.0.0.1). Not part of `make test` (testpaths).
 SPARK_STAMP := $(VENV)/.installed-spark
 
 $(SPARK_STAMP): pyproject.toml $(STAMP)

@@ -1,7 +1,10 @@
-"""Command line: ``customer-segmentation build | convert | summary | publish``.
+"""Command line: ``customer-segmentation build | spark | convert | summary | publish``.
 
 - ``build``: ``dbt build`` with the given arguments, ending with one line per failure
   (see :mod:`customer_segmentation.build`).
+- ``spark``: any dbt command on Apache Spark (``--target spark``) with the Python models in
+  dbt's SparkSession; ``--master`` / ``--conf`` first, then dbt's arguments
+  (see :mod:`customer_segmentation.spark.runner`).
 - ``convert``: an Excel sheet to a Parquet file that ``input_path`` can name.
 
 - ``summary``: one line per segment (id, name, customers, the main measures' means, action).
@@ -71,6 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="customer-segmentation", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("build", help="dbt build [dbt arguments], one line per failure")
+    commands.add_parser(
+        "spark",
+        help="[--master URL] [--conf KEY=VALUE] <dbt command> [dbt arguments] on Spark",
+    )
     convert = commands.add_parser("convert", help="an Excel sheet to Parquet for input_path")
     convert.add_argument("workbook")
     convert.add_argument("--sheet", default="0", help="sheet name or 0-based index (default 0)")
@@ -149,6 +156,10 @@ def main(argv: list[str] | None = None) -> int:
         from customer_segmentation.build import main as build_main
 
         return build_main(argv[1:])
+    if argv[:1] == ["spark"]:  # runner options, then a dbt command and its arguments
+        from customer_segmentation.spark.runner import main as spark_main
+
+        return spark_main(argv[1:])
     args = _parser().parse_args(argv)
     return {"convert": _convert, "summary": _summary, "publish": _publish}[args.command](args)
 

@@ -8,21 +8,26 @@ not collect them (pytest's testpaths is tests/python). Without pyspark or Java t
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from spark_support import (
     FIGURES,
     ORDER,
+    REPO,
     TIMINGS,
+    VARS,
     Fitted,
     canonical,
     customer_features,
     feature_names,
     feature_set,
     require_spark,
+    run_in_repo,
 )
 
 from customer_segmentation import diagnostics as k_diagnostics
@@ -137,3 +142,24 @@ def planted(spark) -> Fitted:
         spark_fit=spark_fit,
         spark_assignments=spark_assignments,
     )
+
+
+@pytest.fixture(scope="session")
+def duckdb_database(tmp_path_factory) -> Path:
+    """`dbt build` of the whole project on DuckDB at :data:`VARS` (the reference the Spark
+    builds are compared with); the database file."""
+    scratch = tmp_path_factory.mktemp("dbt_duckdb")
+    database = scratch / "warehouse.duckdb"
+    started = time.perf_counter()
+    done = run_in_repo(
+        [str(Path(sys.executable).parent / "dbt"), "build", "--vars", json.dumps(VARS)]
+        + ["--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")],
+        {
+            "CUSTOMER_SEGMENTATION_DB": str(database),
+            "DBT_PROFILES_DIR": str(REPO),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        },
+    )
+    TIMINGS["dbt build on DuckDB, whole project"] = time.perf_counter() - started
+    assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]
+    return database

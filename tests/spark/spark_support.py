@@ -4,13 +4,17 @@ whichever test folders a run collects)."""
 from __future__ import annotations
 
 import csv
+import os
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 from customer_segmentation.settings import SegmentationSettings
@@ -22,6 +26,8 @@ ORDER = "minutes_watched, customer_lifetime_value, region_code, channel_code, cu
 #: Startup and fit timings, and the agreement figures the tests measured: printed at the end.
 TIMINGS: dict[str, float] = {}
 FIGURES: dict[str, float] = {}
+#: Small settings for the whole-project builds on both engines (fast, same restarts).
+VARS = {"n_init": 10, "k_max": 8}
 
 
 def require_spark():
@@ -113,3 +119,20 @@ def by_key(table: pa.Table, column: str, keys: list) -> np.ndarray:
     position = {str(key): i for i, key in enumerate(table["customer_id"].to_pylist())}
     values = table[column].to_pylist()
     return np.array([values[position[str(key)]] for key in keys], dtype=object)
+
+
+def run_in_repo(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """``command`` from the repository root with ``env`` added; output captured."""
+    return subprocess.run(
+        command, cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True, timeout=1800
+    )
+
+
+def spark_table(warehouse: Path, schema: str, table: str) -> pa.Table:
+    """A table dbt-spark wrote (parquet files under <warehouse>/<schema>.db/<table>)."""
+    return pq.read_table(warehouse / f"{schema}.db" / table)
+
+
+def duckdb_table(database: Path, schema: str, table: str) -> pa.Table:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.table(f"{schema}.{table}").to_arrow_table()

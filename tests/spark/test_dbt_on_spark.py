@@ -10,28 +10,25 @@ truth; agreement on planted data is tested in test_engine_agreement.py).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
-from spark_support import FIGURES, REPO, TIMINGS, require_spark
+from spark_support import (
+    FIGURES,
+    REPO,
+    TIMINGS,
+    VARS,
+    duckdb_table,
+    require_spark,
+    run_in_repo,
+    spark_table,
+)
 
 pytestmark = pytest.mark.spark
-
-VARS = {"n_init": 10, "k_max": 8}
-
-
-def _run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        command, cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True, timeout=1800
-    )
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +37,8 @@ def spark_warehouse(tmp_path_factory) -> Path:
     require_spark()
     scratch = tmp_path_factory.mktemp("dbt_spark")
     started = time.perf_counter()
-    done = _run(
-        [sys.executable, "-m", "customer_segmentation.spark.local", "build"]
+    done = run_in_repo(
+        [sys.executable, "-m", "customer_segmentation.spark.runner", "build"]
         + ["--vars", json.dumps(VARS)]
         + ["--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")],
         {
@@ -56,33 +53,6 @@ def spark_warehouse(tmp_path_factory) -> Path:
     assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]
     assert "ERROR=0" in done.stdout and "PASS=" in done.stdout
     return scratch / "warehouse"
-
-
-@pytest.fixture(scope="module")
-def duckdb_database(tmp_path_factory) -> Path:
-    scratch = tmp_path_factory.mktemp("dbt_duckdb")
-    database = scratch / "warehouse.duckdb"
-    done = _run(
-        [str(Path(sys.executable).parent / "dbt"), "build", "--vars", json.dumps(VARS)]
-        + ["--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")],
-        {
-            "CUSTOMER_SEGMENTATION_DB": str(database),
-            "DBT_PROFILES_DIR": str(REPO),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        },
-    )
-    assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]
-    return database
-
-
-def spark_table(warehouse: Path, schema: str, table: str) -> pa.Table:
-    """A table dbt-spark wrote (parquet files under <warehouse>/<schema>.db/<table>)."""
-    return pq.read_table(warehouse / f"{schema}.db" / table)
-
-
-def duckdb_table(database: Path, schema: str, table: str) -> pa.Table:
-    with duckdb.connect(str(database), read_only=True) as con:
-        return con.table(f"{schema}.{table}").to_arrow_table()
 
 
 def _sorted(table: pa.Table, key: str) -> pa.Table:

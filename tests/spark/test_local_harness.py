@@ -100,7 +100,7 @@ def test_dbt_build_runs_python_models_in_the_local_session(spark, tmp_path):
     write_project(root)
     started = time.perf_counter()
     completed = subprocess.run(
-        [sys.executable, "-m", "customer_segmentation.spark.local", "build"]
+        [sys.executable, "-m", "customer_segmentation.spark.runner", "build"]
         + ["--project-dir", str(root), "--profiles-dir", str(root)],
         cwd=root,
         env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},

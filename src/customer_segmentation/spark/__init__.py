@@ -1,6 +1,7 @@
-"""Spark support without importing pyspark: :func:`is_spark_dataframe`, and the local test
-harness :mod:`customer_segmentation.spark.local` that runs dbt Python models in this process's
-SparkSession. The Spark engine itself is :mod:`customer_segmentation.engines.spark` (needs the
+"""Spark support without importing pyspark: :func:`is_spark_dataframe`, and the runner
+:mod:`customer_segmentation.spark.runner` (``customer-segmentation spark <dbt command>``) that
+runs dbt-spark's session method with the dbt Python models in the same SparkSession, on any
+master. The Spark engine itself is :mod:`customer_segmentation.engines.spark` (needs the
 ``spark`` extra: ``pip install -e '.[spark]'``), chosen per model by
 :func:`customer_segmentation.engines.for_session`.
 """
