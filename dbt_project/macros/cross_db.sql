@@ -1,39 +1,62 @@
 {#-
     The few SQL spellings that differ between DuckDB and Spark SQL (see ../shared/SPARK.md),
-    one macro each, so every model is written once. Branches on target.type: 'spark' gets
-    Spark SQL, everything else the DuckDB spelling.
+    one macro each, so every model is written once. Each engine-specific macro goes through
+    adapter.dispatch: default__<name> is the DuckDB spelling, spark__<name> the Spark SQL one.
 -#}
 
 {#- The text type for casts: varchar (DuckDB) or string (Spark). -#}
 {% macro string_type() -%}
-    {{ 'string' if target.type == 'spark' else 'varchar' }}
+    {{ return(adapter.dispatch('string_type', 'customer_segmentation')()) }}
+{%- endmacro %}
+
+{% macro default__string_type() -%}
+    varchar
+{%- endmacro %}
+
+{% macro spark__string_type() -%}
+    string
 {%- endmacro %}
 
 
 {#- True when a double is neither NaN nor +-infinity: isfinite() is DuckDB-only. -#}
 {% macro is_finite(expression) -%}
-    {%- if target.type == 'spark' -%}
-    (not isnan({{ expression }}) and abs({{ expression }}) != double('infinity'))
-    {%- else -%}
+    {{ return(adapter.dispatch('is_finite', 'customer_segmentation')(expression)) }}
+{%- endmacro %}
+
+{% macro default__is_finite(expression) -%}
     isfinite({{ expression }})
-    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__is_finite(expression) -%}
+    (not isnan({{ expression }}) and abs({{ expression }}) != double('infinity'))
 {%- endmacro %}
 
 
 {#- A 1-based row number in scan order. Spark requires an ordered window; its file scan order is
     monotonically_increasing_id(). -#}
 {% macro scan_row_number() -%}
-    {%- if target.type == 'spark' -%}
-    row_number() over (order by monotonically_increasing_id())
-    {%- else -%}
+    {{ return(adapter.dispatch('scan_row_number', 'customer_segmentation')()) }}
+{%- endmacro %}
+
+{% macro default__scan_row_number() -%}
     row_number() over ()
-    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__scan_row_number() -%}
+    row_number() over (order by monotonically_increasing_id())
 {%- endmacro %}
 
 
 {#- string_agg(value, delimiter order by order_by): an ordered text aggregate. -#}
 {% macro ordered_string_agg(value, delimiter, order_by) -%}
-    {%- if target.type == 'spark' -%}
+    {{ return(adapter.dispatch('ordered_string_agg', 'customer_segmentation')(value, delimiter, order_by)) }}
+{%- endmacro %}
+
+{% macro default__ordered_string_agg(value, delimiter, order_by) -%}
+    string_agg({{ value }}, '{{ delimiter }}' order by {{ order_by }})
+{%- endmacro %}
+
+{% macro spark__ordered_string_agg(value, delimiter, order_by) -%}
     array_join(
         transform(
             array_sort(collect_list(named_struct('k', {{ order_by }}, 'v', {{ value }}))),
@@ -41,9 +64,6 @@
         ),
         '{{ delimiter }}'
     )
-    {%- else -%}
-    string_agg({{ value }}, '{{ delimiter }}' order by {{ order_by }})
-    {%- endif -%}
 {%- endmacro %}
 
 
@@ -80,9 +100,28 @@
 
 {#- True when the whole of a text matches a regular expression. -#}
 {% macro matches_pattern(expression, pattern) -%}
-    {%- if target.type == 'spark' -%}
-    ({{ expression }} rlike '^{{ pattern }}$')
-    {%- else -%}
+    {{ return(adapter.dispatch('matches_pattern', 'customer_segmentation')(expression, pattern)) }}
+{%- endmacro %}
+
+{% macro default__matches_pattern(expression, pattern) -%}
     regexp_full_match({{ expression }}, '{{ pattern }}')
-    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__matches_pattern(expression, pattern) -%}
+    ({{ expression }} rlike '^{{ pattern }}$')
+{%- endmacro %}
+
+
+
+{#- A date plus a whole number of days, still a date: date + n (DuckDB), date_add (Spark). -#}
+{% macro add_days(date_expression, days) -%}
+    {{ return(adapter.dispatch('add_days', 'customer_segmentation')(date_expression, days)) }}
+{%- endmacro %}
+
+{% macro default__add_days(date_expression, days) -%}
+    {{ date_expression }} + {{ days }}
+{%- endmacro %}
+
+{% macro spark__add_days(date_expression, days) -%}
+    date_add({{ date_expression }}, {{ days }})
 {%- endmacro %}

@@ -109,10 +109,18 @@
                             parse error before a line shifts it by one (an asof join on the
                             number of parsed lines before each error)
     Line numbers assume one line per record (no line breaks inside quoted values). Empty for
-    other inputs.
+    other inputs, and on Spark (files are read with DuckDB only: see check_files_readable).
 -#}
 {% macro stage_input_file(input_path, var_prefix='input') %}
-    {%- if input_path and target.type != 'spark' -%}
+    {{- return(adapter.dispatch('stage_input_file', 'customer_segmentation')(input_path, var_prefix)) -}}
+{% endmacro %}
+
+
+{% macro spark__stage_input_file(input_path, var_prefix='input') -%}{%- endmacro %}
+
+
+{% macro default__stage_input_file(input_path, var_prefix='input') %}
+    {%- if input_path -%}
         {%- set file = input_file(input_path, var_prefix) -%}
         {%- if file.kind == 'csv' -%}
     create or replace temp table {{ file.staged }}_parsed as
