@@ -188,24 +188,6 @@
 {% endmacro %}
 
 
-{#- An existing table or view named by a var, as a quoted relation: "table", "schema.table" or
-    "database.schema.table", each part a plain identifier (letters, digits, _). Anything else
-    stops the build: a var never reaches SQL unquoted. -#}
-{% macro quoted_relation(name, var_name) %}
-    {%- set parts = (name | string).split('.') -%}
-    {%- for part in parts -%}
-        {%- if parts | length > 3 or not modules.re.fullmatch('[A-Za-z_][A-Za-z0-9_]*', part) -%}
-            {{ exceptions.raise_compiler_error("var '" ~ var_name ~ "': expected a table name like raw.customers (letters, digits and _ separated by dots), got '" ~ name ~ "'") }}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- set quoted = [] -%}
-    {%- for part in parts -%}
-        {%- do quoted.append(adapter.quote(part)) -%}
-    {%- endfor -%}
-    {{ return(quoted | join('.')) }}
-{% endmacro %}
-
-
 {#- Stops the build when the CSV header names a column twice (case-insensitively): DuckDB would
     rename the second one, and a measure could be read from the wrong column. -#}
 {% macro check_header_unique(file, label) %}
@@ -219,26 +201,3 @@
         {%- do seen.append(key) -%}
     {%- endfor -%}
 {% endmacro %}
-
-
-{#- The source columns a customer input needs for the feature set: customer_id (optional), each
-    measure's column and each categorical's column, in that order, without repeats. -#}
-{% macro input_columns() %}
-    {%- set spec = feature_spec() -%}
-    {%- set wanted = [{'key': 'customer_id', 'shown': 'customer_id', 'required': false}] -%}
-    {%- set seen = ['customer_id'] -%}
-    {%- for item in spec.measures + spec.categorical -%}
-        {%- if item.source_key not in seen -%}
-            {%- do seen.append(item.source_key) -%}
-            {%- do wanted.append({'key': item.source_key, 'shown': item.column, 'required': true}) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ return(wanted) }}
-{% endmacro %}
-
-
-{#- The demo seed for the feature set's input kind. -#}
-{% macro demo_seed() %}
-    {{ return('demo_transactions' if feature_spec().input_kind == 'transactions' else 'demo_customers') }}
-{% endmacro %}
-

@@ -159,39 +159,3 @@ final as (
 select * from final
 
 {% endmacro %}
-
-
-{#-
-    number_reason(key, shown, min=none, blank_is_missing=true)
-
-    The reject reason for one numeric input column, or null when the value is usable: missing
-    (unless blank_is_missing is false: then a blank is allowed, e.g. zero-filled minutes), not a
-    number, not finite, or below min ("negative" when min is 0). Expects the columns
-    is_<key>_blank, <key>_value (double) and <key>_raw; shown is the column name users see.
-    Customer measures and purchase amounts, unit costs and recency are all checked here.
--#}
-{% macro number_reason(key, shown, min=none, blank_is_missing=true) -%}
-    {%- set shown = shown | replace("'", "''") -%}
-    case
-        when is_{{ key }}_blank then {{ "'" ~ shown ~ ": missing'" if blank_is_missing else "null" }}
-        when {{ key }}_value is null or isnan({{ key }}_value)
-            then '{{ shown }}: not a number (''' || {{ key }}_raw || ''')'
-        when not {{ is_finite(key ~ '_value') }}
-            then '{{ shown }}: not finite (''' || {{ key }}_raw || ''')'
-        when abs({{ key }}_value) > {{ value_bound() }}
-            then '{{ shown }}: beyond the supported magnitude {{ value_bound() }} (''' || {{ key }}_raw || ''')'
-        {%- if min is not none %}
-        when {{ key }}_value < {{ min }}
-            then '{{ shown }}: {{ "negative" if min == 0 else "below the minimum " ~ min }} (''' || {{ key }}_raw || ''')'
-        {%- endif %}
-    end
-{%- endmacro %}
-
-
-{#- The largest magnitude a measure may have: 1e15. Doubles hold every integer exactly up to
-    9e15, and the exact decimal(38, 10) sums of the marts hold 28 integer digits, so 10 billion
-    customers at this bound still add up without overflow. Larger values are rejected in
-    staging with this reason, before any mart is written. -#}
-{% macro value_bound() -%}
-    1e15
-{%- endmacro %}
