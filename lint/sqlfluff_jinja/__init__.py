@@ -1,5 +1,6 @@
 """Jinja context for sqlfluff: `var()` answers from dbt_project.yml as dbt would, `target`
-is the DuckDB target, and `adapter.dispatch` picks a macro's DuckDB spelling.
+is the DuckDB target, `adapter.dispatch` picks a macro's DuckDB spelling, and `dbt.datediff`
+renders as dbt-duckdb writes it.
 
 sqlfluff's own dbt emulation returns a placeholder for every var, but the models generate
 their columns from the feature set in the `feature_sets` var, so the linter needs the real
@@ -47,3 +48,12 @@ def _project_vars() -> dict[str, Any]:
 def var(name: str, default: Any = None) -> Any:
     value = _project_vars().get(name, default)
     return default if value is None else value
+
+
+def _datediff(first_date: str, second_date: str, datepart: str) -> str:
+    """dbt's cross-database datediff as dbt-duckdb spells it (whole datepart units)."""
+    return f"(date_diff('{datepart}', {first_date}::timestamp, {second_date}::timestamp))"
+
+
+#: The `dbt` namespace of dbt's cross-database macros the models call.
+dbt = SimpleNamespace(datediff=_datediff)

@@ -1,20 +1,25 @@
-{#-
-    customers_from_transactions(transactions)
+{{ config(enabled=feature_spec().input_kind == 'transactions') }}
 
-    One row per customer from the accepted purchases: recency_days (days from the customer's
-    last purchase to var reference_date, default the latest purchase date in the data),
-    frequency (purchases), monetary (sum of amount), mean_unit_cost (mean of amount /
-    quantity), first and last purchase date, and source_row_number (the first purchase row).
--#}
-{% macro customers_from_transactions(transactions) %}
-{%- set has_date = 'purchase_date' in (transaction_input_columns() | map(attribute='canonical') | list) -%}
-{%- set reference_date = checked_reference_date() -%}
+{#- One row per customer from the accepted purchases (input_kind transactions, preset rfm):
+    recency_days (days from the customer's last purchase to var reference_date, default the
+    latest purchase date in the data; or the smallest mapped recency_days), frequency
+    (purchases), monetary (sum of amount), mean_unit_cost (mean of amount / quantity), and
+    source_row_number (the customer's first purchase row). stg_customers reads it. -#}
+{%- set mapped = transaction_input_columns() | map(attribute='canonical') | list -%}
+{%- set has_date = 'purchase_date' in mapped -%}
+{%- set reference_date = checked_reference_date() %}
 
 with
 
-transactions as (
+transaction_input as (
 
-    select * from {{ transactions }}
+    select * from {{ ref('stg_transaction_input') }}
+
+),
+
+accepted_purchases as (
+
+    select * from transaction_input
     where rejection_reason is null
 
 ),
@@ -26,7 +31,7 @@ reference as (
     select cast('{{ reference_date }}' as date) as reference_date
     {%- else %}
     select max(purchase_date) as reference_date
-    from transactions
+    from accepted_purchases
     {%- endif %}
 
 ),
@@ -47,7 +52,7 @@ per_customer as (
         count(*) as frequency,
         sum(amount) as monetary,
         avg(unit_cost) as mean_unit_cost
-    from transactions
+    from accepted_purchases
     group by customer_id
 
 ),
@@ -58,8 +63,10 @@ final as (
         per_customer.customer_id,
         per_customer.source_row_number,
         {%- if has_date %}
-        cast({{ dbt.datediff('per_customer.last_purchase_date', 'reference.reference_date', 'day') }} as double)
-            as recency_days,
+        cast(
+            {{ dbt.datediff('per_customer.last_purchase_date', 'reference.reference_date', 'day') }}
+            as double
+        ) as recency_days,
         {%- else %}
         per_customer.recency_days,
         {%- endif %}
@@ -67,11 +74,10 @@ final as (
         per_customer.monetary,
         per_customer.mean_unit_cost
     from per_customer
-    {%- if has_date %}
+    {% if has_date -%}
     cross join reference
     {%- endif %}
 
 )
 
 select * from final
-{% endmacro %}
