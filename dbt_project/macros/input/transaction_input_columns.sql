@@ -3,7 +3,9 @@
 
     The purchase-file columns to find, from var transaction_columns (canonical -> source
     name): customer_id, purchase_date (or recency_days when purchase_date is null), amount,
-    quantity (or unit_cost when quantity is null). All are required.
+    quantity (or unit_cost when quantity is null). All are required. Each is a dict: key (the
+    source column, lowercased), shown (as the user named it), required, canonical and name
+    (both the canonical name: staging's <name>_raw, see raw_text_columns).
 -#}
 {% macro transaction_input_columns() %}
     {%- set mapping = var('transaction_columns') -%}
@@ -15,7 +17,10 @@
         {%- if not source -%}
             {{ exceptions.raise_compiler_error("var 'transaction_columns': no source column for '" ~ canonical ~ "'") }}
         {%- endif -%}
-        {%- do wanted.append({'key': source | lower, 'shown': source, 'required': true, 'canonical': canonical}) -%}
+        {%- do wanted.append({
+            'key': source | lower, 'shown': source, 'required': true,
+            'canonical': canonical, 'name': canonical,
+        }) -%}
     {%- endfor -%}
     {{ return(wanted) }}
 {% endmacro %}
