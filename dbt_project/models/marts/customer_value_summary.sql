@@ -1,10 +1,11 @@
 {#- The measures (total, mean, median) by segment, by each categorical feature (the case
-    study: region, channel) and by their pairs, in one tidy table (grouping sets).
-    grouping_level names the combination ('overall', 'segment', 'region', 'segment_region',
-    'region_channel', ...); columns not in it are null. Columns follow the feature set
-    (macros report_measures, value_summary_plan). -#}
-{%- set measures = report_measures() -%}
-{%- set plan = value_summary_plan() -%}
+    study: region, channel) and by their pairs, in one tidy table (grouping sets: overall,
+    each categorical, each pair of categoricals, the segment with each categorical, the
+    segment). grouping_level names the combination ('overall', 'segment', 'region',
+    'segment_region', 'region_channel', ...); columns not in it are null. Columns follow the
+    feature set (macros feature_spec, report_measures). -#}
+{%- set categoricals = feature_spec().categorical -%}
+{%- set measures = report_measures() %}
 
 with
 
@@ -17,12 +18,14 @@ customer_segments as (
 grouped as (
 
     select
-        {%- for dimension in plan.dimensions %}
-        {%- for column in dimension.columns %}
-        {{ column }},
+        {%- for item in categoricals %}
+        {{ item.code_column }},
+        {{ item.name }}_name,
+        grouping({{ item.code_column }}) as is_all_{{ item.name }},
         {%- endfor %}
-        grouping({{ dimension.columns[0] }}) as is_all_{{ dimension.name }},
-        {%- endfor %}
+        segment_id,
+        segment_name,
+        grouping(segment_id) as is_all_segment,
         {%- for item in measures %}
         {{ exact_sum(item.name) }} as total_{{ item.name }},
         {{ exact_avg(item.name) }} as avg_{{ item.name }},
@@ -31,7 +34,22 @@ grouped as (
         count(*) as count_customers
     from customer_segments
     group by grouping sets (
-        {{ plan.grouping_sets }}
+        (),
+        {%- for item in categoricals %}
+        ({{ item.code_column }}, {{ item.name }}_name),
+        {%- endfor %}
+        {%- for first in categoricals %}
+        {%- for second in categoricals[loop.index:] %}
+        (
+            {{ first.code_column }}, {{ first.name }}_name,
+            {{ second.code_column }}, {{ second.name }}_name
+        ),
+        {%- endfor %}
+        {%- endfor %}
+        {%- for item in categoricals %}
+        (segment_id, segment_name, {{ item.code_column }}, {{ item.name }}_name),
+        {%- endfor %}
+        (segment_id, segment_name)
     )
 
 ),
@@ -44,19 +62,36 @@ overall as (
         {%- endfor %}
         count_customers as all_customers
     from grouped
-    where {{ plan.is_overall }}
+    where
+        {%- for item in categoricals %}
+        is_all_{{ item.name }} = 1 and
+        {%- endfor %}
+        is_all_segment = 1
 
 ),
 
 final as (
 
     select
-        {{ plan.level }} as grouping_level,
-        {%- for dimension in plan.dimensions %}
-        {%- for column in dimension.columns %}
-        grouped.{{ column }},
+        coalesce(
+            nullif(
+                concat_ws(
+                    '_',
+                    case when grouped.is_all_segment = 0 then 'segment' end
+                    {%- for item in categoricals %},
+                    case when grouped.is_all_{{ item.name }} = 0 then '{{ item.name }}' end
+                    {%- endfor %}
+                ),
+                ''
+            ),
+            'overall'
+        ) as grouping_level,
+        {%- for item in categoricals %}
+        grouped.{{ item.code_column }},
+        grouped.{{ item.name }}_name,
         {%- endfor %}
-        {%- endfor %}
+        grouped.segment_id,
+        grouped.segment_name,
         {%- for item in measures %}
         grouped.total_{{ item.name }},
         {%- if item.summable %}

@@ -1,12 +1,6 @@
 {#- One row per day from 2020-01-01 to 2035-12-31, the time spine MetricFlow joins to. Plain
-    SQL (digits cross joined) so it builds on DuckDB and on Spark. -#}
+    SQL (digits cross joined) so it builds on DuckDB and on Spark (macro add_days). -#}
 {{ config(materialized='table', schema='semantic') }}
-{%- set first_day = "cast('2020-01-01' as date)" %}
-{%- if target.type == 'spark' %}
-{%- set day_expression = 'date_add(' ~ first_day ~ ', day_offset)' %}
-{%- else %}
-{%- set day_expression = first_day ~ ' + day_offset' %}
-{%- endif %}
 
 with
 
@@ -50,7 +44,7 @@ day_offsets as (
 
 days as (
 
-    select {{ day_expression }} as date_day
+    select {{ add_days("cast('2020-01-01' as date)", 'day_offset') }} as date_day
     from day_offsets
 
 ),

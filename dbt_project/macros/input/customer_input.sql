@@ -27,9 +27,8 @@
     {%- set seed = seed or demo_seed() -%}
     {%- set wanted_keys = wanted | map(attribute='key') | list -%}
 
-    {%- set spark = target.type == 'spark' -%}
-    {%- if input_path and spark -%}
-        {{ exceptions.raise_compiler_error(var_prefix ~ "_path '" ~ input_path ~ "': files are read with DuckDB; on Spark load the file into a table and set var " ~ var_prefix ~ "_relation") }}
+    {%- if input_path -%}
+        {{ check_files_readable(input_path, var_prefix) }}
     {%- endif -%}
     {%- set file = none -%}
     {%- if input_path -%}
@@ -67,33 +66,11 @@
             {%- if size == 0 -%}
                 {{ exceptions.raise_compiler_error(label ~ ': file is empty (0 bytes)') }}
             {%- endif -%}
-        {%- elif input_relation and spark -%}
-            {%- set parts = input_relation.split('.') -%}
-            {%- set found = adapter.get_relation(
-                database=none,
-                schema=parts[-2] if parts | length > 1 else target.schema,
-                identifier=parts[-1]
-            ) -%}
-            {%- if found is none -%}
-                {{ exceptions.raise_compiler_error(label ~ ': table or view not found') }}
-            {%- endif -%}
         {%- elif input_relation -%}
-            {%- set parts = input_relation.split('.') -%}
-            {%- set exists = run_query(
-                "select count(*) from information_schema.tables where lower(table_name) = lower('"
-                ~ parts[-1] ~ "')" ~ ((" and lower(table_schema) = lower('" ~ parts[-2] ~ "')") if parts | length > 1 else "")
-            ).columns[0].values()[0] -%}
-            {%- if exists == 0 -%}
-                {{ exceptions.raise_compiler_error(label ~ ': table or view not found') }}
-            {%- endif -%}
+            {{ check_relation_exists(input_relation, label) }}
         {%- endif -%}
 
-        {%- if spark -%}
-            {%- set relation = found if input_relation else ref(seed) -%}
-            {%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
-        {%- else -%}
-            {%- set names = run_query('describe select * from ' ~ probe_sql).columns[0].values() -%}
-        {%- endif -%}
+        {%- set names = input_column_names(probe_sql, input_relation, seed) -%}
         {%- if kind == 'csv' -%}
             {{ check_header_unique(file, label) }}
         {%- endif -%}
@@ -140,21 +117,74 @@
 {% endmacro %}
 
 
-{#- An existing table or view named by a var, as a quoted relation: "table", "schema.table" or
-    "database.schema.table", each part a plain identifier (letters, digits, _). Anything else
-    stops the build: a var never reaches SQL unquoted. -#}
-{% macro quoted_relation(name, var_name) %}
-    {%- set parts = (name | string).split('.') -%}
-    {%- for part in parts -%}
-        {%- if parts | length > 3 or not modules.re.fullmatch('[A-Za-z_][A-Za-z0-9_]*', part) -%}
-            {{ exceptions.raise_compiler_error("var '" ~ var_name ~ "': expected a table name like raw.customers (letters, digits and _ separated by dots), got '" ~ name ~ "'") }}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- set quoted = [] -%}
-    {%- for part in parts -%}
-        {%- do quoted.append(adapter.quote(part)) -%}
-    {%- endfor -%}
-    {{ return(quoted | join('.')) }}
+{#- Stops the build when files cannot be read on this engine: on Spark, files are read with
+    DuckDB only, so a file is loaded into a table first. -#}
+{% macro check_files_readable(input_path, var_prefix) %}
+    {{- return(adapter.dispatch('check_files_readable', 'customer_segmentation')(input_path, var_prefix)) -}}
+{% endmacro %}
+
+
+{% macro default__check_files_readable(input_path, var_prefix) -%}{%- endmacro %}
+
+
+{% macro spark__check_files_readable(input_path, var_prefix) %}
+    {{ exceptions.raise_compiler_error(var_prefix ~ "_path '" ~ input_path ~ "': files are read with DuckDB; on Spark load the file into a table and set var " ~ var_prefix ~ "_relation") }}
+{% endmacro %}
+
+
+{#- Stops the build when the table or view named by var input_relation does not exist; label
+    names the input in the message. -#}
+{% macro check_relation_exists(input_relation, label) %}
+    {{- return(adapter.dispatch('check_relation_exists', 'customer_segmentation')(input_relation, label)) -}}
+{% endmacro %}
+
+
+{% macro default__check_relation_exists(input_relation, label) %}
+    {%- set parts = input_relation.split('.') -%}
+    {%- set exists = run_query(
+        "select count(*) from information_schema.tables where lower(table_name) = lower('"
+        ~ parts[-1] ~ "')" ~ ((" and lower(table_schema) = lower('" ~ parts[-2] ~ "')") if parts | length > 1 else "")
+    ).columns[0].values()[0] -%}
+    {%- if exists == 0 -%}
+        {{ exceptions.raise_compiler_error(label ~ ': table or view not found') }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro spark__check_relation_exists(input_relation, label) %}
+    {%- if spark_input_relation(input_relation) is none -%}
+        {{ exceptions.raise_compiler_error(label ~ ': table or view not found') }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{#- The column names of an input as the engine reports them, in order: DuckDB describes the
+    probe query (a file, a relation or the seed); Spark asks the catalog for the relation
+    named by var input_relation, or for the seed. -#}
+{% macro input_column_names(probe_sql, input_relation, seed) %}
+    {{- return(adapter.dispatch('input_column_names', 'customer_segmentation')(probe_sql, input_relation, seed)) -}}
+{% endmacro %}
+
+
+{% macro default__input_column_names(probe_sql, input_relation, seed) %}
+    {{- return(run_query('describe select * from ' ~ probe_sql).columns[0].values()) -}}
+{% endmacro %}
+
+
+{% macro spark__input_column_names(probe_sql, input_relation, seed) %}
+    {%- set relation = spark_input_relation(input_relation) if input_relation else ref(seed) -%}
+    {{- return(adapter.get_columns_in_relation(relation) | map(attribute='name') | list) -}}
+{% endmacro %}
+
+
+{#- The relation var input_relation names, from Spark's catalog (none when it does not exist). -#}
+{% macro spark_input_relation(input_relation) %}
+    {%- set parts = input_relation.split('.') -%}
+    {{- return(adapter.get_relation(
+        database=none,
+        schema=parts[-2] if parts | length > 1 else target.schema,
+        identifier=parts[-1]
+    )) -}}
 {% endmacro %}
 
 
@@ -171,26 +201,3 @@
         {%- do seen.append(key) -%}
     {%- endfor -%}
 {% endmacro %}
-
-
-{#- The source columns a customer input needs for the feature set: customer_id (optional), each
-    measure's column and each categorical's column, in that order, without repeats. -#}
-{% macro input_columns() %}
-    {%- set spec = feature_spec() -%}
-    {%- set wanted = [{'key': 'customer_id', 'shown': 'customer_id', 'required': false}] -%}
-    {%- set seen = ['customer_id'] -%}
-    {%- for item in spec.measures + spec.categorical -%}
-        {%- if item.source_key not in seen -%}
-            {%- do seen.append(item.source_key) -%}
-            {%- do wanted.append({'key': item.source_key, 'shown': item.column, 'required': true}) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ return(wanted) }}
-{% endmacro %}
-
-
-{#- The demo seed for the feature set's input kind. -#}
-{% macro demo_seed() %}
-    {{ return('demo_transactions' if feature_spec().input_kind == 'transactions' else 'demo_customers') }}
-{% endmacro %}
-
