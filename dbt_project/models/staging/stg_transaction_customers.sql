@@ -3,7 +3,8 @@
 {#- One row per customer from the accepted purchases (input_kind transactions, preset rfm):
     recency_days (days from the customer's last purchase to var reference_date, default the
     latest purchase date in the data; or the smallest mapped recency_days), frequency
-    (purchases), monetary (sum of amount), mean_unit_cost (mean of amount / quantity), and
+    (purchases), monetary (sum of amount), mean_unit_cost (mean of amount / quantity), both
+    summed exactly (exact_sum: the row order of a parallel scan must not move last bits), and
     source_row_number (the customer's first purchase row). stg_customers reads it. -#}
 {%- set mapped = transaction_input_columns() | map(attribute='canonical') | list -%}
 {%- set has_date = 'purchase_date' in mapped -%}
@@ -50,8 +51,8 @@ per_customer as (
         min(recency_days) as recency_days,
         {%- endif %}
         count(*) as frequency,
-        sum(amount) as monetary,
-        avg(unit_cost) as mean_unit_cost
+        {{ exact_sum("amount") }} as monetary,
+        {{ exact_avg("unit_cost") }} as mean_unit_cost
     from accepted_purchases
     group by customer_id
 
