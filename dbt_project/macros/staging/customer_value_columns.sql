@@ -1,7 +1,7 @@
-{#- The usable values of a customer row, for staging's final CTE, each item followed by a
-    comma: customer_id (the input's, or the row number as text when it has none), each
+{#- The usable values of a customer row, for the select of customer_row_checks, each item
+    followed by a comma: customer_id (the input's, or the row number as text when it has none), each
     measure (zero-filled with its missing flag where the feature set says so), each
-    categorical code. Expects the columns of staging's checked CTE. -#}
+    categorical code. Expects the columns of its with_reasons CTE. -#}
 {% macro customer_value_columns(has_customer_id) -%}
     {%- if has_customer_id %}
         customer_id_value as customer_id,

@@ -12,11 +12,9 @@
     feature_spec): one typed column per measure (plus its missing flag when blanks are
     zero-filled) and one <name>_code per categorical feature, checked against its lookup
     seed; a row that cannot be used has every reason, as "column: problem ('raw value')"
-    joined by "; ". stg_scoring_input checks new customers with the same CTEs. -#}
+    joined by "; ". The checks (macro customer_row_checks) are shared with stg_scoring_input. -#}
 {%- set input = customer_input(var('input_path', none), var('input_relation', none)) -%}
-{%- set raw_columns = input_columns() -%}
-{%- set has_customer_id = 'customer_id' in input.columns -%}
-{%- set categoricals = feature_spec().categorical %}
+{%- set raw_columns = input_columns() %}
 
 with
 
@@ -41,73 +39,15 @@ source as (
 
 ),
 
-{% for item in categoricals -%}
-lookup_{{ item.name }} as (
-
-    select * from {{ ref(item.lookup) }}
-
-),
-
-{% endfor -%}
-
-typed as (
-
-    select
-        source_row_number,
-        parse_reason,
-        raw_line,
-        customer_id_raw,
-        nullif(trim(customer_id_raw), '') is null as is_customer_id_blank,
-        nullif(trim(customer_id_raw), '') as customer_id_value,
-        {{- customer_typed_columns() }}
-        min(source_row_number) over (
-            partition by nullif(trim(customer_id_raw), '')
-        ) as first_row_with_customer_id
-    from source
-
-),
-
-looked_up as (
-
-    select
-        {%- for item in categoricals %}
-        lookup_{{ item.name }}.{{ item.code_column }},
-        {%- endfor %}
-        typed.*
-    from typed
-    {% for item in categoricals -%}
-    left join lookup_{{ item.name }}
-        on typed.{{ item.source_key }}_value = lookup_{{ item.name }}.{{ item.code_column }}
-    {% endfor %}
-
-),
-
 checked as (
 
-    select
-        *,
-        coalesce(parse_reason, concat_ws(
-            '; ',
-            {{- customer_reasons(has_customer_id) }}
-            null
-        )) as reasons
-    from looked_up
+    {{ customer_row_checks(input, raw_columns) | indent(4) }}
 
 ),
 
 final as (
 
-    select
-        source_row_number,
-        '{{ input.label | replace("'", "''") }}' as input_source,
-        {%- for column in raw_columns %}
-        {{ column.name }}_raw,
-        {%- endfor %}
-        {{- customer_value_columns(has_customer_id) }}
-        {{ source_line(input) }} as source_line,
-        raw_line,
-        nullif(reasons, '') as rejection_reason
-    from checked
+    select * from checked
 
 )
 
