@@ -18,24 +18,9 @@
 
 with
 
-parsed as (
-
-    select
-        {{ input.row_number }} as source_row_number,
-        {{ raw_text_columns(input, raw_columns) }}
-    from {{ input.from_sql }}
-
-),
-
 source as (
 
-    select
-        *,
-        cast(null as {{ string_type() }}) as parse_reason,
-        cast(null as {{ string_type() }}) as raw_line
-    from parsed
-    union all
-    {{ parse_errors(input, raw_columns) | indent(4) }}
+    {{ input_rows(input, raw_columns) | indent(4) }}
 
 ),
 

@@ -27,24 +27,9 @@
 
 with
 
-parsed as (
-
-    select
-        {{ input.row_number }} as source_row_number,
-        {{ raw_text_columns(input, wanted) }}
-    from {{ input.from_sql }}
-
-),
-
 source as (
 
-    select
-        *,
-        cast(null as {{ string_type() }}) as parse_reason,
-        cast(null as {{ string_type() }}) as raw_line
-    from parsed
-    union all
-    {{ parse_errors(input, wanted) | indent(4) }}
+    {{ input_rows(input, wanted) | indent(4) }}
 
 ),
 
