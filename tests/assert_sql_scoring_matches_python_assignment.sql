@@ -26,13 +26,13 @@ compared as (
         python_assignment.segment_id as python_segment_id,
         sql_scoring.segment_id as sql_segment_id,
         python_assignment.distance_to_centroid as python_distance,
-        sql_scoring.distance_to_centroid as sql_distance
-        {%- for rank in range(1, top_feature_count() + 1) %},
+        {%- for rank in range(1, top_feature_count() + 1) %}
         python_assignment.top_feature_{{ rank }} as python_feature_{{ rank }},
         sql_scoring.top_feature_{{ rank }} as sql_feature_{{ rank }},
         python_assignment.top_feature_{{ rank }}_contribution as python_contribution_{{ rank }},
-        sql_scoring.top_feature_{{ rank }}_contribution as sql_contribution_{{ rank }}
+        sql_scoring.top_feature_{{ rank }}_contribution as sql_contribution_{{ rank }},
         {%- endfor %}
+        sql_scoring.distance_to_centroid as sql_distance
     from python_assignment
     full outer join sql_scoring
         on python_assignment.customer_id = sql_scoring.customer_id
