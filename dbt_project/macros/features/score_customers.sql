@@ -173,45 +173,25 @@ margin_terms as (
 
 ),
 
-source_features as (
-
-    {% for group in groups -%}
-    select
-        {{ group.position }} as feature_position,
-        {{ sql_text(group.name) }} as feature_name
-    {% if not loop.last %}union all
-    {% endif -%}
-    {%- endfor %}
-
-),
-
-contributions as (
+{#- A feature's rank: 1 + the features ahead of it (a larger contribution, or an equal one
+    from an earlier feature): row by row, no window, the same rule as a stable sort. -#}
+feature_ranks as (
 
     select
-        margin_terms.customer_id,
-        source_features.feature_position,
-        source_features.feature_name,
-        case source_features.feature_position
-            {%- for group in groups %}
-            when {{ group.position }} then margin_terms.{{ group.name }}__contribution
-            {%- endfor %}
-        end as contribution
+        margin_terms.*
+        {%- for group in groups %},
+        1
+        {%- for other in groups if other.position != group.position %}
+        + case
+            when margin_terms.{{ other.name }}__contribution
+                {{ '>=' if other.position < group.position else '>' }}
+                margin_terms.{{ group.name }}__contribution
+                then 1
+            else 0
+        end
+        {%- endfor %} as {{ group.name }}__rank
+        {%- endfor %}
     from margin_terms
-    cross join source_features
-
-),
-
-top_features as (
-
-    select
-        customer_id,
-        feature_name,
-        contribution,
-        row_number() over (
-            partition by customer_id order by contribution desc, feature_position
-        ) as contribution_rank
-    from contributions
-    qualify contribution_rank <= {{ top_feature_count() }}
 
 ),
 
@@ -220,12 +200,18 @@ explained as (
     select
         customer_id
         {%- for rank in range(1, top_feature_count() + 1) %},
-        max(case when contribution_rank = {{ rank }} then feature_name end) as top_feature_{{ rank }},
-        max(case when contribution_rank = {{ rank }} then contribution end)
-            as top_feature_{{ rank }}_contribution
+        case
+            {%- for group in groups %}
+            when {{ group.name }}__rank = {{ rank }} then {{ sql_text(group.name) }}
+            {%- endfor %}
+        end as top_feature_{{ rank }},
+        case
+            {%- for group in groups %}
+            when {{ group.name }}__rank = {{ rank }} then {{ group.name }}__contribution
+            {%- endfor %}
+        end as top_feature_{{ rank }}_contribution
         {%- endfor %}
-    from top_features
-    group by customer_id
+    from feature_ranks
 
 ),
 
