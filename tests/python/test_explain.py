@@ -12,6 +12,7 @@ import pytest
 from customer_segmentation.explain import (
     TOP_FEATURES,
     FeatureGroups,
+    explanation_columns,
     grouped_contributions,
     margin_terms,
     rank_contributions,
@@ -95,3 +96,16 @@ def test_one_segment_gives_null_explanations():
 def test_the_sql_macro_reports_as_many_top_features():
     count = re.search(r"return\((\d+)\)", MACRO.read_text())
     assert count is not None and int(count.group(1)) == TOP_FEATURES
+
+
+def test_row_blocks_give_the_same_columns():
+    rng = np.random.default_rng(5)
+    z, centres = rng.normal(size=(1_000, 4)), rng.normal(size=(3, 4))
+    found = nearest(z, centres)
+    groups = FeatureGroups.from_sources(["a", "b", "b", "c"])
+    args = (z, centres, found.segment, found.second_segment, groups)
+    blocks = explanation_columns(*args, chunk_rows=7)
+    whole = explanation_columns(*args, chunk_rows=10_000)
+    assert {k: v.to_pylist() for k, v in blocks.items()} == {
+        k: v.to_pylist() for k, v in whole.items()
+    }
