@@ -22,6 +22,7 @@ from customer_segmentation.effects import (
 )
 from customer_segmentation.engines import Engine, for_session
 from customer_segmentation.environment import environment_table
+from customer_segmentation.explain import FeatureGroups
 from customer_segmentation.features import FeatureSet
 from customer_segmentation.progress import reporter
 from customer_segmentation.scaling import FittedScaler
@@ -182,12 +183,15 @@ def _if_rows(engine: Engine, relation: Any) -> Any:
     return None if relation is None or engine.count(relation) == 0 else relation
 
 
-def customer_assignments(session: Any, z: Any, fit: Any) -> Any:
-    """ml_customer_assignments: nearest and runner-up segment per customer."""
+def customer_assignments(session: Any, z: Any, fit: Any, definitions: Any) -> Any:
+    """ml_customer_assignments: nearest and runner-up segment per customer, and the features
+    that carry the margin between them (:mod:`customer_segmentation.explain`), named by
+    int_feature_definitions' source features."""
     engine = for_session(session)
     table = engine.read(fit)
     ids = sorted(set(table["segment_id"].to_pylist()))
-    return engine.assign(z, segments.centroid_matrix(table), np.asarray(ids))
+    groups = FeatureGroups.from_sources([f.source for f in _features(engine, definitions).features])
+    return engine.assign(z, segments.centroid_matrix(table), np.asarray(ids), groups)
 
 
 def ward_leaves(session: Any, z: Any, settings: Any) -> Any:

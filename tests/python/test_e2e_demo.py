@@ -3,6 +3,8 @@
 import pytest
 from conftest import assert_ok, build
 
+from customer_segmentation.explain import TOP_FEATURES
+
 pytestmark = pytest.mark.e2e
 
 MARTS = [
@@ -73,3 +75,74 @@ def test_two_builds_give_identical_tables(demo_build, tmp_path):
         first = demo_build.query(f"select * from {name} order by all")
         second = again.query(f"select * from {name} order by all")
         assert first == second, f"{name} differs between two builds"
+
+
+#: Every source feature's contribution to the squared margin, recomputed here from the z
+#: scores, the centroids and the feature definitions (not by the library's code).
+ALL_CONTRIBUTIONS = """
+with z as (
+    unpivot ml.ml_customer_features_z
+    on columns(* exclude (fit_row, customer_id)) into name z_column value z
+),
+features as (
+    select feature_position, feature_name, source_feature, feature_name || '_z' as z_column
+    from intermediate.int_feature_definitions
+)
+select
+    segments.customer_id,
+    features.source_feature,
+    min(features.feature_position) as first_position,
+    sum((z.z - second.centroid_z) ** 2 - (z.z - own.centroid_z) ** 2) as contribution
+from marts.customer_segments as segments
+inner join z on segments.customer_id = z.customer_id
+inner join features on z.z_column = features.z_column
+inner join ml.ml_kmeans_fit as own
+    on segments.segment_id = own.segment_id and features.feature_name = own.feature_name
+inner join ml.ml_kmeans_fit as second
+    on segments.second_segment_id = second.segment_id
+    and features.feature_name = second.feature_name
+group by all
+"""
+
+
+def _top_features(run, table: str) -> dict[str, tuple]:
+    columns = ", ".join(
+        f"top_feature_{r}, top_feature_{r}_contribution" for r in range(1, TOP_FEATURES + 1)
+    )
+    rows = run.query(f"select customer_id, {columns} from marts.{table}")
+    return {row[0]: row[1:] for row in rows}
+
+
+def test_top_features_rank_the_contributions_to_the_squared_margin(demo_build):
+    top = _top_features(demo_build, "customer_segments")
+    assert len(top) == 3834
+    contributions = {}
+    for customer, source, position, value in demo_build.query(ALL_CONTRIBUTIONS):
+        contributions.setdefault(customer, []).append((position, source, value))
+    squared = demo_build.query(
+        "select customer_id, distance_to_centroid, distance_to_second_centroid "
+        "from marts.customer_segments"
+    )
+    for customer, d1, d2 in squared:
+        names, values = top[customer][0::2], top[customer][1::2]
+        assert None not in names and None not in values
+        assert values[0] >= values[1] >= values[2]
+        features = contributions[customer]
+        assert {source for _, source, _ in features} == {"minutes_watched",
+            "customer_lifetime_value", "region", "channel"}  # fmt: skip
+        total = sum(value for _, _, value in features)
+        assert abs(total - (d2**2 - d1**2)) <= 1e-9 * max(d2**2, 1.0)
+        expected = sorted(features, key=lambda f: (-f[2], f[0]))[:TOP_FEATURES]
+        assert values == pytest.approx([v for _, _, v in expected], rel=1e-9, abs=1e-12)
+        # Names must agree unless two recomputed contributions are equal to rounding.
+        ranked = sorted(v for _, _, v in features)[::-1]
+        if all(abs(a - b) > 1e-9 for a, b in zip(ranked, ranked[1:], strict=False)):
+            assert list(names) == [source for _, source, _ in expected]
+
+
+def test_sql_scoring_gives_the_same_top_features(demo_build):
+    python, sql = (_top_features(demo_build, t) for t in ("customer_segments", "scored_customers"))
+    assert python.keys() == sql.keys()
+    for customer, values in python.items():
+        assert sql[customer][0::2] == values[0::2]
+        assert sql[customer][1::2] == pytest.approx(values[1::2], rel=1e-9, abs=1e-12)
