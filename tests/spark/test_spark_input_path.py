@@ -195,7 +195,8 @@ def contract_project(folder: Path) -> Path:
     """A project whose models enforce contracts written like _marts__models.yml: one that
     holds, one with a text column declared integer, one without a declared column."""
     (folder / "models").mkdir(parents=True)
-    shutil.copy(REPO / "dbt_project" / "macros" / "generate_schema_name.sql", folder / "models")
+    (folder / "macros").mkdir()
+    shutil.copy(REPO / "dbt_project" / "macros" / "generate_schema_name.sql", folder / "macros")
     yml = ["version: 2", "models:"]
     for name, (sql, columns) in CONTRACT_MODELS.items():
         (folder / "models" / f"{name}.sql").write_text(sql + "\n")
@@ -205,7 +206,7 @@ def contract_project(folder: Path) -> Path:
     (folder / "models" / "_contracts__models.yml").write_text("\n".join(yml) + "\n")
     (folder / "dbt_project.yml").write_text(
         "name: customer_segmentation\nversion: '1.0'\nconfig-version: 2\n"
-        "profile: customer_segmentation\nmacro-paths: [models]\n"
+        "profile: customer_segmentation\n"
         "models:\n  +materialized: table\n  +schema: marts\n"
     )
     return folder
