@@ -145,7 +145,7 @@
         numbered as (
 
             select
-                {#- bigint, as DuckDB's row numbers and the contracts have it (Spark's is int) -#}
+                {# bigint, as DuckDB's row numbers and the contracts have it (Spark's is int) #}
                 cast(row_number() over (order by monotonically_increasing_id()) as bigint) as source_row_number,
                 *,
                 concat_ws('{{ delimiter_sql }}', {% for column in quoted %}coalesce({{ column }}, ''){{ ', ' if not loop.last }}{% endfor %}) as joined_values
