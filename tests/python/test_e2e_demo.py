@@ -73,3 +73,50 @@ def test_two_builds_give_identical_tables(demo_build, tmp_path):
         first = demo_build.query(f"select * from {name} order by all")
         second = again.query(f"select * from {name} order by all")
         assert first == second, f"{name} differs between two builds"
+
+
+def test_bootstrap_stability_is_in_the_marts_and_equals_the_library(demo_build):
+    """segment_profiles.bootstrap_jaccard and segmentation_runs.bootstrap_mean_ari: in range,
+    and equal to a call of the library on the build's own z rows and centroids."""
+    import numpy as np
+
+    from customer_segmentation.settings import SegmentationSettings
+    from customer_segmentation.stability import bootstrap_stability
+
+    jaccard = dict(
+        demo_build.query("select segment_id, bootstrap_jaccard from marts.segment_profiles")
+    )
+    assert len(jaccard) == 8 and all(0 <= value <= 1 for value in jaccard.values())
+    ari, resamples, size, n_init, note = demo_build.query(
+        "select bootstrap_mean_ari, bootstrap_resamples, bootstrap_sample_size, "
+        "bootstrap_n_init, bootstrap_note from marts.segmentation_runs"
+    )[0]
+    defaults = SegmentationSettings()
+    assert (resamples, n_init) == (defaults.stability_resamples, defaults.stability_n_init)
+    assert size == 3834 and note is None and -1 <= ari <= 1
+    z_columns = [
+        row[0]
+        for row in demo_build.query(
+            "select feature_name || '_z' from ml.ml_kmeans_fit "
+            "group by feature_name, feature_position order by feature_position"
+        )
+    ]
+    z = np.array(
+        demo_build.query(
+            f"select {', '.join(z_columns)} from ml.ml_customer_features_z order by fit_row"
+        )
+    )
+    centroids = np.array(
+        [
+            row[0]
+            for row in demo_build.query(
+                "select list(centroid_z order by feature_position) from ml.ml_kmeans_fit "
+                "group by segment_id order by segment_id"
+            )
+        ]
+    )
+    result = bootstrap_stability(
+        z, centroids, n_resamples=resamples, n_init=n_init, random_state=defaults.random_state
+    )
+    assert [jaccard[s] for s in sorted(jaccard)] == result.jaccard.tolist()
+    assert ari == result.mean_ari
