@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from customer_segmentation.clustering import fit_kmeans, seeded_sample
+from customer_segmentation.clustering import fit_kmeans, seeded_sample, thread_limit
 from customer_segmentation.kernels import nearest
 
 #: Mean Jaccard at or above which a segment is read as stable.
@@ -153,8 +153,10 @@ def bootstrap_stability(
     labels = nearest(z, centroids).segment
     jaccards = np.full((n_resamples, k), np.nan)
     ari = np.empty(n_resamples)
-    for b in range(n_resamples):
-        jaccards[b], ari[b] = _one_resample(z, labels, k, n_init, resample_seed(random_state, b))
+    with thread_limit(z.shape[0]):
+        for b in range(n_resamples):
+            seed = resample_seed(random_state, b)
+            jaccards[b], ari[b] = _one_resample(z, labels, k, n_init, seed)
     drawn = ~np.isnan(jaccards)
     with np.errstate(invalid="ignore"):
         mean = np.where(drawn.any(axis=0), np.nansum(jaccards, axis=0) / drawn.sum(axis=0), np.nan)
