@@ -67,7 +67,12 @@ def test_summary_command_prints_every_segment(demo_build):
 
 def test_two_builds_give_identical_tables(demo_build, tmp_path):
     again = assert_ok(build(tmp_path, "again"))
-    with_ml = MARTS + ["ml.ml_kmeans_fit", "ml.ml_k_diagnostics", "ml.ml_ward_linkage"]
+    with_ml = MARTS + [
+        "ml.ml_kmeans_fit",
+        "ml.ml_k_diagnostics",
+        "ml.ml_ward_linkage",
+        "ml.ml_segment_stability",
+    ]
     for table in with_ml:
         name = table if "." in table else f"marts.{table}"
         first = demo_build.query(f"select * from {name} order by all")
