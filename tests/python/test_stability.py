@@ -81,3 +81,58 @@ def test_the_table_is_null_when_the_step_is_off():
     assert table["bootstrap_jaccard"].null_count == 3
     assert table["bootstrap_resamples"].to_pylist() == [0, 0, 0]
     assert table["bootstrap_note"].to_pylist() == ["off"] * 3
+
+
+def _model_inputs(z: np.ndarray, centroids: np.ndarray, **settings) -> tuple:
+    """Arrow tables as ml_segment_stability reads them: the z relation, a segment x feature
+    fit table (segment ids 1..k) and the one settings row."""
+    import dataclasses
+
+    import pyarrow as pa
+
+    from customer_segmentation.settings import SegmentationSettings
+
+    z_table = pa.table(
+        {
+            "fit_row": np.arange(z.shape[0]),
+            "customer_id": [f"c{i}" for i in range(z.shape[0])],
+            **{f"f{j}_z": z[:, j] for j in range(z.shape[1])},
+        }
+    )
+    k, d = centroids.shape
+    fit = pa.table(
+        {
+            "segment_id": np.repeat(np.arange(1, k + 1), d).astype(np.int32),
+            "feature_position": np.tile(np.arange(d), k).astype(np.int32),
+            "centroid_z": centroids.ravel(),
+        }
+    )
+    row = dataclasses.asdict(SegmentationSettings(**settings))
+    return z_table, fit, pa.Table.from_pylist([row])
+
+
+def test_the_model_resamples_a_seeded_sample_above_the_sample_size(planted):
+    from customer_segmentation.clustering import seeded_sample
+    from customer_segmentation.models import segment_stability
+
+    z, _, fit = planted
+    inputs = _model_inputs(
+        z, fit.centroids, stability_resamples=4, stability_n_init=2, stability_sample_size=300
+    )
+    table = segment_stability(None, *inputs).to_pylist()
+    rows = seeded_sample(z.shape[0], 300, 0)
+    expected = bootstrap_stability(z[rows], fit.centroids, n_resamples=4, n_init=2, random_state=0)
+    assert [r["segment_id"] for r in table] == [1, 2, 3, 4, 5]
+    assert [r["bootstrap_jaccard"] for r in table] == expected.jaccard.tolist()
+    assert {r["bootstrap_mean_ari"] for r in table} == {expected.mean_ari}
+    assert {(r["bootstrap_sample_size"], r["bootstrap_resamples"]) for r in table} == {(300, 4)}
+    assert {r["bootstrap_note"] for r in table} == {"seeded sample of 300 customers"}
+
+
+def test_the_model_is_off_with_zero_resamples(planted):
+    from customer_segmentation.models import segment_stability
+
+    z, _, fit = planted
+    table = segment_stability(None, *_model_inputs(z, fit.centroids, stability_resamples=0))
+    assert table["bootstrap_jaccard"].null_count == 5
+    assert set(table["bootstrap_note"].to_pylist()) == {"off: var stability_resamples is 0"}
