@@ -69,7 +69,12 @@ def test_summary_command_prints_every_segment(demo_build):
 
 def test_two_builds_give_identical_tables(demo_build, tmp_path):
     again = assert_ok(build(tmp_path, "again"))
-    with_ml = MARTS + ["ml.ml_kmeans_fit", "ml.ml_k_diagnostics", "ml.ml_ward_linkage"]
+    with_ml = MARTS + [
+        "ml.ml_kmeans_fit",
+        "ml.ml_k_diagnostics",
+        "ml.ml_ward_linkage",
+        "ml.ml_segment_stability",
+    ]
     for table in with_ml:
         name = table if "." in table else f"marts.{table}"
         first = demo_build.query(f"select * from {name} order by all")
@@ -146,3 +151,50 @@ def test_sql_scoring_gives_the_same_top_features(demo_build):
     for customer, values in python.items():
         assert sql[customer][0::2] == values[0::2]
         assert sql[customer][1::2] == pytest.approx(values[1::2], rel=1e-9, abs=1e-12)
+
+
+def test_bootstrap_stability_is_in_the_marts_and_equals_the_library(demo_build):
+    """segment_profiles.bootstrap_jaccard and segmentation_runs.bootstrap_mean_ari: in range,
+    and equal to a call of the library on the build's own z rows and centroids."""
+    import numpy as np
+
+    from customer_segmentation.settings import SegmentationSettings
+    from customer_segmentation.stability import bootstrap_stability
+
+    jaccard = dict(
+        demo_build.query("select segment_id, bootstrap_jaccard from marts.segment_profiles")
+    )
+    assert len(jaccard) == 8 and all(0 <= value <= 1 for value in jaccard.values())
+    ari, resamples, size, n_init, note = demo_build.query(
+        "select bootstrap_mean_ari, bootstrap_resamples, bootstrap_sample_size, "
+        "bootstrap_n_init, bootstrap_note from marts.segmentation_runs"
+    )[0]
+    defaults = SegmentationSettings()
+    assert (resamples, n_init) == (defaults.stability_resamples, defaults.stability_n_init)
+    assert size == 3834 and note is None and -1 <= ari <= 1
+    z_columns = [
+        row[0]
+        for row in demo_build.query(
+            "select feature_name || '_z' from ml.ml_kmeans_fit "
+            "group by feature_name, feature_position order by feature_position"
+        )
+    ]
+    z = np.array(
+        demo_build.query(
+            f"select {', '.join(z_columns)} from ml.ml_customer_features_z order by fit_row"
+        )
+    )
+    centroids = np.array(
+        [
+            row[0]
+            for row in demo_build.query(
+                "select list(centroid_z order by feature_position) from ml.ml_kmeans_fit "
+                "group by segment_id order by segment_id"
+            )
+        ]
+    )
+    result = bootstrap_stability(
+        z, centroids, n_resamples=resamples, n_init=n_init, random_state=defaults.random_state
+    )
+    assert [jaccard[s] for s in sorted(jaccard)] == result.jaccard.tolist()
+    assert ari == result.mean_ari
