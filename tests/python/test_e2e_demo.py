@@ -68,7 +68,7 @@ def test_summary_command_prints_every_segment(demo_build):
 
 
 def test_two_builds_give_identical_tables(demo_build, tmp_path):
-    again = assert_ok(build(tmp_path, "again"))
+    again = assert_ok(build(tmp_path, "again", stability=True))
     with_ml = MARTS + [
         "ml.ml_kmeans_fit",
         "ml.ml_k_diagnostics",

@@ -71,7 +71,7 @@ def _planted_shift(rows: list[dict], share: float, seed: int) -> list[dict]:
 
 
 def _run(database: Path, name: str, **dbt_vars) -> Run:
-    built = assert_ok(run_dbt(database, "build", dbt_vars={**FAST, **dbt_vars}))
+    built = assert_ok(run_dbt(database, "build", dbt_vars={**FAST, **dbt_vars}, stability=True))
     run_id = built.scalar("select run_id from marts.segmentation_runs order by run_started_at desc")
     segments = dict(built.query("select customer_id, segment_id from marts.customer_segments"))
     return Run(name, built, run_id, segments)

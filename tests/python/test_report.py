@@ -684,7 +684,7 @@ def second_run(demo_build, tmp_path_factory) -> tuple[DbtRun, str]:
     folder = tmp_path_factory.mktemp("second_run")
     copy = folder / "two_runs.duckdb"
     copy.write_bytes(demo_build.database.read_bytes())
-    built = assert_ok(run_dbt(copy, "build", dbt_vars={"n_init": 10}))
+    built = assert_ok(run_dbt(copy, "build", dbt_vars={"n_init": 10}, stability=True))
     _, page = _render(built, folder)
     return built, page
 
