@@ -4,9 +4,9 @@ jars); wall time and peak resident memory of each process tree (driver, master, 
 their executors).
 
 Without ``--rows`` the input is the demo seed (3,834 rows). With ``--rows N`` it is a generated
-Parquet file (``demo.generate``, seed 7): DuckDB reads it with ``input_path``; Spark cannot, so
-the file is first loaded into the table ``landing.customers`` of the Spark metastore (a
-separate ``local[1]`` process, timed on its own) and the builds use ``input_relation``.
+Parquet file (``demo.generate``, seed 7) that every engine reads with ``input_path`` (Spark with
+its own Parquet reader, in the executors: on this machine they see the driver's files; on a
+multi-node cluster the file must be on storage every node sees).
 
 Run:  .venv/bin/python bench/spark_cluster.py [--rows 1000000] [--engines duckdb local cluster]
       [--work-dir /tmp/spark_bench] [--out bench/spark_cluster.md]
@@ -20,7 +20,6 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +32,6 @@ sys.path.insert(0, str(REPO))
 from demo.generate import write_customers  # noqa: E402
 
 ENGINES = ("duckdb", "local", "cluster")
-LANDING_TABLE = "landing.customers"
 
 
 @dataclass
@@ -89,36 +87,6 @@ def dbt_options(scratch: Path, variables: dict) -> list[str]:
     ]
 
 
-LOADER = """
-import sys
-from pyspark.sql import SparkSession
-
-path, spark_dir, table = sys.argv[1:4]
-spark = (
-    SparkSession.builder.master("local[1]")
-    .config("spark.sql.warehouse.dir", spark_dir + "/warehouse")
-    .config(
-        "spark.hadoop.javax.jdo.option.ConnectionURL",
-        "jdbc:derby:;databaseName=" + spark_dir + "/metastore_db;create=true",
-    )
-    .config("spark.driver.extraJavaOptions", "-Dderby.system.home=" + spark_dir)
-    .config("spark.ui.enabled", "false")
-    .enableHiveSupport()
-    .getOrCreate()
-)
-spark.sql("create database if not exists " + table.split(".")[0])
-spark.read.parquet(path).write.mode("overwrite").format("parquet").saveAsTable(table)
-print(spark.table(table).count(), "rows in", table)
-spark.stop()
-"""
-
-
-def load_landing(path: Path, scratch: Path) -> Measured:
-    """``path`` (Parquet) into :data:`LANDING_TABLE` of the Spark metastore under ``scratch``."""
-    command = [sys.executable, "-c", textwrap.dedent(LOADER), str(path), str(scratch)]
-    return measure("load into landing.customers", command + [LANDING_TABLE], scratch, {})
-
-
 def run_engines(args: argparse.Namespace) -> list[Measured]:
     work = Path(args.work_dir).resolve()
     shutil.rmtree(work, ignore_errors=True)
@@ -132,11 +100,7 @@ def run_engines(args: argparse.Namespace) -> list[Measured]:
         scratch = work / engine
         variables = dict(settings)
         if source is not None:
-            if engine == "duckdb":
-                variables["input_path"] = str(source)
-            else:
-                results.append(load_landing(source, scratch))
-                variables["input_relation"] = LANDING_TABLE
+            variables["input_path"] = str(source)
         if engine == "duckdb":
             command = [str(Path(sys.executable).parent / "dbt"), "build"]
             results.append(measure(engine, command + dbt_options(scratch, variables), scratch, {}))

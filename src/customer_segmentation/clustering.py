@@ -55,6 +55,11 @@ def _threads(n_rows: int) -> Iterator[None]:
             _THREAD_LIMIT.single = outer
 
 
+#: :func:`_threads` for callers outside this module that run many fits in a row: entered once
+#: around the loop, the fits inside do not pay threadpoolctl's entry each.
+thread_limit = _threads
+
+
 class NotEnoughRowsError(ValueError):
     """Fewer usable customers than segments asked for."""
 

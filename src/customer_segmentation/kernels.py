@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
+from customer_segmentation.explain import FeatureGroups, explanation_columns
 from customer_segmentation.features import KEY_COLUMN, z_name
 
 if TYPE_CHECKING:
@@ -230,16 +231,21 @@ def standardised_columns(
 
 
 def assignment_columns(
-    customer_id: pa.Array, z: np.ndarray, centres: np.ndarray, ids: np.ndarray | None = None
+    customer_id: pa.Array,
+    z: np.ndarray,
+    centres: np.ndarray,
+    ids: np.ndarray | None = None,
+    groups: FeatureGroups | None = None,
 ) -> dict:
     """The ml_customer_assignments columns for these rows: customer_id, segment_id (``ids``
     of the centres, default 1-based positions), distance_to_centroid, second_segment_id,
-    distance_to_second_centroid, margin (z units; the last three null when k = 1)."""
+    distance_to_second_centroid, margin (z units; the last three null when k = 1); with
+    ``groups``, also the top features of the margin (:func:`explain.explanation_columns`)."""
     found = nearest(z, centres)
     labels = np.arange(1, centres.shape[0] + 1) if ids is None else np.asarray(ids)
     has_second = found.second_segment >= 0
     distance, second = found.distance, found.second_distance
-    return {
+    columns = {
         "customer_id": customer_id,
         "segment_id": pa.array(labels[found.segment], pa.int32()),
         "distance_to_centroid": pa.array(distance, pa.float64()),
@@ -251,3 +257,6 @@ def assignment_columns(
         "distance_to_second_centroid": pa.array(second, pa.float64(), mask=~has_second),
         "margin": pa.array(second - distance, pa.float64(), mask=~has_second),
     }
+    if groups is not None:
+        columns.update(explanation_columns(z, centres, found.segment, found.second_segment, groups))
+    return columns

@@ -22,10 +22,12 @@ from customer_segmentation.effects import (
 )
 from customer_segmentation.engines import Engine, for_session
 from customer_segmentation.environment import environment_table
+from customer_segmentation.explain import FeatureGroups
 from customer_segmentation.features import FeatureSet
 from customer_segmentation.progress import reporter
 from customer_segmentation.scaling import FittedScaler
 from customer_segmentation.settings import SegmentationSettings
+from customer_segmentation.stability import bootstrap_stability, stability_sample, stability_table
 from customer_segmentation.warm_start import (
     WarmStartError,
     column_aliases,
@@ -182,12 +184,42 @@ def _if_rows(engine: Engine, relation: Any) -> Any:
     return None if relation is None or engine.count(relation) == 0 else relation
 
 
-def customer_assignments(session: Any, z: Any, fit: Any) -> Any:
-    """ml_customer_assignments: nearest and runner-up segment per customer."""
+def customer_assignments(session: Any, z: Any, fit: Any, definitions: Any) -> Any:
+    """ml_customer_assignments: nearest and runner-up segment per customer, and the features
+    that carry the margin between them (:mod:`customer_segmentation.explain`), named by
+    int_feature_definitions' source features."""
     engine = for_session(session)
     table = engine.read(fit)
     ids = sorted(set(table["segment_id"].to_pylist()))
-    return engine.assign(z, segments.centroid_matrix(table), np.asarray(ids))
+    groups = FeatureGroups.from_sources([f.source for f in _features(engine, definitions).features])
+    return engine.assign(z, segments.centroid_matrix(table), np.asarray(ids), groups)
+
+
+def segment_stability(session: Any, z: Any, fit: Any, settings: Any) -> Any:
+    """ml_segment_stability: each segment's bootstrap Jaccard and the run's mean ARI
+    (:func:`stability.bootstrap_stability`) on the collected z rows, or their seeded sample
+    above stability_sample_size; every figure null (and a note) when stability_resamples
+    is 0."""
+    engine = for_session(session)
+    run = _settings(engine, settings)
+    table = engine.read(fit)
+    ids = np.asarray(sorted(set(table["segment_id"].to_pylist())))
+    if run.stability_resamples == 0:
+        note = "off: var stability_resamples is 0"
+        return engine.table(stability_table(ids, None, note))
+    rows = stability_sample(engine.count(z), run.stability_sample_size, run.random_state)
+    progress = reporter("ml_segment_stability")
+    size = "every row" if rows is None else f"a seeded sample of {len(rows)} rows"
+    progress(f"{run.stability_resamples} bootstrap refits on {size}")
+    result = bootstrap_stability(
+        engine.matrix(z, rows),
+        segments.centroid_matrix(table),
+        n_resamples=run.stability_resamples,
+        n_init=run.stability_n_init,
+        random_state=run.random_state,
+    )
+    note = None if rows is None else f"seeded sample of {len(rows)} customers"
+    return engine.table(stability_table(ids, result, note))
 
 
 def ward_leaves(session: Any, z: Any, settings: Any) -> Any:

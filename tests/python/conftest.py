@@ -36,18 +36,28 @@ class DbtRun:
         return {row[0] for row in rows}
 
 
+#: Builds and runs that check nothing of the bootstrap stability skip its refits (about 5 s of
+#: every demo-sized build); the demo build, the lifecycle chain and the report's second run
+#: keep the default (``stability=True``), and those tests check the figures.
+NO_STABILITY = {"stability_resamples": 0}
+
+
 def run_dbt(
     database: Path,
     *args: str,
     dbt_vars: dict | None = None,
     work_dir: Path | None = None,
+    stability: bool = False,
 ) -> DbtRun:
     """Run the dbt CLI for real, in a subprocess, against ``database``.
 
     Target and log folders go to a temp folder beside the database, so tests never touch
-    the developer's target/ or each other's.
+    the developer's target/ or each other's. Unless ``stability`` (or the vars set
+    stability_resamples), a build or run turns the bootstrap stability off.
     """
     scratch = work_dir or database.parent
+    if not stability and args and args[0] in ("build", "run"):
+        dbt_vars = {**NO_STABILITY, **(dbt_vars or {})}
     command = [
         str(DBT),
         *args,
@@ -70,10 +80,11 @@ def run_dbt(
     return DbtRun(completed.returncode, completed.stdout + completed.stderr, database)
 
 
-def build(tmp: Path, name: str = "warehouse", **dbt_vars) -> DbtRun:
+def build(tmp: Path, name: str = "warehouse", stability: bool = False, **dbt_vars) -> DbtRun:
     folder = tmp / name
     folder.mkdir(parents=True, exist_ok=True)
-    return run_dbt(folder / f"{name}.duckdb", "build", dbt_vars=dbt_vars or None)
+    database = folder / f"{name}.duckdb"
+    return run_dbt(database, "build", dbt_vars=dbt_vars or None, stability=stability)
 
 
 def assert_ok(run: DbtRun) -> DbtRun:
@@ -84,7 +95,7 @@ def assert_ok(run: DbtRun) -> DbtRun:
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory) -> DbtRun:
     """The demo seed built once for the whole session with default settings."""
-    return assert_ok(build(tmp_path_factory.mktemp("demo")))
+    return assert_ok(build(tmp_path_factory.mktemp("demo"), stability=True))
 
 
 @pytest.fixture(scope="session")

@@ -161,6 +161,13 @@ def test_sql_scoring_of_a_new_csv_without_refitting(tmp_path):
         "select count(*), count(segment_id), count(rejection_reason) from marts.scored_customers"
     )[0]
     assert rows == (36, 24, 12)
+    # Scored rows get the margin's top features from SQL; rejected rows none.
+    explained = run.query(
+        "select count(top_feature_1), count(top_feature_3_contribution), "
+        "count(*) filter (where top_feature_1_contribution < top_feature_2_contribution) "
+        "from marts.scored_customers"
+    )[0]
+    assert explained == (24, 24, 0)
     assert run.scalar("select count(*) from marts.segmentation_runs") == 1
     k = run.scalar("select max(k) from marts.segment_k_diagnostics where is_chosen")
     assert run.scalar("select max(segment_id) from marts.scored_customers") <= k

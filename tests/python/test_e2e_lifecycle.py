@@ -71,7 +71,7 @@ def _planted_shift(rows: list[dict], share: float, seed: int) -> list[dict]:
 
 
 def _run(database: Path, name: str, **dbt_vars) -> Run:
-    built = assert_ok(run_dbt(database, "build", dbt_vars={**FAST, **dbt_vars}))
+    built = assert_ok(run_dbt(database, "build", dbt_vars={**FAST, **dbt_vars}, stability=True))
     run_id = built.scalar("select run_id from marts.segmentation_runs order by run_started_at desc")
     segments = dict(built.query("select customer_id, segment_id from marts.customer_segments"))
     return Run(name, built, run_id, segments)
@@ -89,7 +89,8 @@ def chain(tmp_path_factory) -> dict[str, Run]:
         _run(database, "grown", input_path=str(grown)),
         _run(database, "k6", input_path=str(grown), k=6),
         _run(database, "k9", input_path=str(grown), k=9),
-        _run(database, "unchanged", input_path=str(grown), k=9),
+        # Stability off for this one run: its figures are null, the next run has them again.
+        _run(database, "unchanged", input_path=str(grown), k=9, stability_resamples=0),
         _run(database, "shifted", input_path=str(shifted), k=9),
     ]
     return {run.name: run for run in runs}
@@ -107,6 +108,22 @@ def _history(run: Run) -> list[dict]:
     )
     keys = ["segment_id", "event", "previous", "related"]
     return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def test_stability_is_recorded_per_run_and_off_with_zero_resamples(chain):
+    def figures(run: Run) -> tuple:
+        return run.dbt.query(
+            "select bootstrap_mean_ari, bootstrap_resamples, bootstrap_sample_size, "
+            f"bootstrap_note from marts.segmentation_runs where run_id = '{run.run_id}'"
+        )[0]
+
+    assert figures(chain["unchanged"]) == (None, 0, None, "off: var stability_resamples is 0")
+    ari, resamples, size, note = figures(chain["shifted"])
+    assert -1 <= ari <= 1 and resamples > 0 and size == len(chain["shifted"].segments)
+    assert note is None
+    # segment_profiles holds the last run (shifted, k = 9): a figure for every segment.
+    jaccard = chain["shifted"].dbt.query("select bootstrap_jaccard from marts.segment_profiles")
+    assert len(jaccard) == 9 and all(0 <= value <= 1 for (value,) in jaccard)
 
 
 def test_a_fresh_database_numbers_segments_one_to_k(chain):

@@ -15,17 +15,19 @@ import duckdb
 import markupsafe
 import numpy as np
 import pytest
-from conftest import DbtRun, assert_ok, build
+from conftest import DbtRun, assert_ok, build, run_dbt
 from scipy.cluster.hierarchy import fcluster, linkage
 
 from customer_segmentation import report
 from customer_segmentation.features import FeatureSet
 from customer_segmentation.report import (
     CHART_IDS,
+    PREVIOUS_RUN_CHART_IDS,
     ReportError,
     categories,
     charts,
     drawing,
+    lifecycle,
     reading,
     render_report,
 )
@@ -35,6 +37,8 @@ pytestmark = pytest.mark.e2e
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TABLE_IDS = ("table-profiles", "table-categories", "table-effects-kw", "table-effects-chi")
+#: A first build of a database has no previous run: no migration and drift charts.
+FIRST_RUN_CHARTS = tuple(c for c in CHART_IDS if c not in PREVIOUS_RUN_CHART_IDS)
 CATEGORY_CHARTS = ("chart-categories", "chart-residuals")
 SCATTER_CHARTS = ("chart-scatter", "chart-segments", "chart-segments-z")
 FIGURE = re.compile(
@@ -178,13 +182,13 @@ def test_result_describes_the_file(rendered):
     assert result.path.exists()
     assert result.bytes == result.path.stat().st_size == len(page.encode("utf-8"))
     assert result.seconds > 0
-    assert result.chart_ids == list(CHART_IDS)
+    assert result.chart_ids == list(FIRST_RUN_CHARTS)
     assert not list(result.path.parent.glob(".*partial"))
 
 
 def test_every_chart_once_with_a_real_png(rendered):
     _, page = rendered
-    _assert_real_figures(page, list(CHART_IDS))
+    _assert_real_figures(page, list(FIRST_RUN_CHARTS))
 
 
 def test_tables_present(rendered):
@@ -447,7 +451,7 @@ def test_renders_from_the_serving_file(demo_build, tmp_path):
             "and table_name = 'category_association_cells'"
         ).fetchone()[0]
     result = render_report(published.serving_file, tmp_path / "from_serving.html")
-    expected = [c for c in CHART_IDS if has_cells or c != "chart-residuals"]
+    expected = [c for c in FIRST_RUN_CHARTS if has_cells or c != "chart-residuals"]
     assert result.chart_ids == expected
     page = result.path.read_text()
     assert published.run_id in page
@@ -496,7 +500,7 @@ def test_missing_marts_named(tmp_path):
 
 def test_rfm_report_follows_its_features(rfm_rendered, rfm_report_build):
     result, page = rfm_rendered
-    expected = [c for c in CHART_IDS if c not in CATEGORY_CHARTS]
+    expected = [c for c in FIRST_RUN_CHARTS if c not in CATEGORY_CHARTS]
     assert result.chart_ids == expected
     _assert_real_figures(page, expected)
     assert CASE_STUDY_WORDS.findall(_visible(page)) == []
@@ -533,7 +537,9 @@ def test_rfm_z_scatter_outliers(rfm_rendered, rfm_report_build):
 
 def test_custom_set_with_one_measure_and_one_categorical(custom_rendered, custom_report_build):
     result, page = custom_rendered
-    expected = [c for c in CHART_IDS if c not in SCATTER_CHARTS and c not in ("chart-residuals",)]
+    expected = [
+        c for c in FIRST_RUN_CHARTS if c not in SCATTER_CHARTS and c not in ("chart-residuals",)
+    ]
     assert result.chart_ids == expected
     _assert_real_figures(page, expected)
     assert "fewer than two measures" in page
@@ -668,6 +674,96 @@ def test_page_escapes_every_value_and_lays_out_the_tables():
 
 
 # --------------------------------------------------------------------------------------------
+# The segment lifecycle: stability, and migration and drift from the second build on
+
+
+@pytest.fixture(scope="module")
+def second_run(demo_build, tmp_path_factory) -> tuple[DbtRun, str]:
+    """A copy of the demo database rebuilt once more (n_init 10, so the fit may move): its
+    report compares the two runs."""
+    folder = tmp_path_factory.mktemp("second_run")
+    copy = folder / "two_runs.duckdb"
+    copy.write_bytes(demo_build.database.read_bytes())
+    built = assert_ok(run_dbt(copy, "build", dbt_vars={"n_init": 10}, stability=True))
+    _, page = _render(built, folder)
+    return built, page
+
+
+def test_first_run_shows_stability_and_says_no_previous_run(rendered, demo_build):
+    _, page = rendered
+    assert "No previous run in this database" in page
+    assert "chart-migration" not in page and 'id="table-drift"' not in page
+    caption = _caption(page, "chart-stability")
+    resamples, size = demo_build.query(
+        "select bootstrap_resamples, bootstrap_sample_size from marts.segmentation_runs"
+    )[0]
+    assert f"over {resamples} resamples of {size:,} customers" in caption
+
+
+def test_second_run_shows_migration_and_drift_against_thresholds(second_run):
+    built, page = second_run
+    _assert_real_figures(page, list(CHART_IDS))
+    assert "No previous run in this database" not in page
+    run_id = built.scalar("select run_id from marts.segmentation_runs order by run_started_at desc")
+    drift = built.query(
+        "select adjusted_rand_index, min_ari_threshold, max_centroid_shift_z, "
+        "max_centroid_shift_threshold, population_stability_index, max_psi_threshold "
+        f"from marts.segment_drift where run_id = '{run_id}'"
+    )[0]
+    table = _table(page, "table-drift")
+    assert _body_rows(table) == 3
+    statuses = re.findall(r'<td class="status (pass|warn|na)">', table)
+    ari, min_ari, shift, max_shift, psi, max_psi = drift
+    expected = [
+        "pass" if ari >= min_ari else "warn",
+        "na" if shift is None else ("pass" if shift <= max_shift else "warn"),
+        "pass" if psi <= max_psi else "warn",
+    ]
+    assert statuses == expected
+    assert f"{min_ari:g}" in table and f"{max_psi:g}" in table
+    moved = built.scalar(
+        "select coalesce(sum(count_customers), 0) from marts.segment_transitions "
+        f"where run_id = '{run_id}' and from_segment_id <> to_segment_id"
+    )
+    assert f"{moved:,} customers of both runs changed segment id" in _caption(
+        page, "chart-migration"
+    )
+
+
+def test_without_stability_figures_the_page_says_so(demo_build, tmp_path):
+    copy = tmp_path / "no_stability.duckdb"
+    copy.write_bytes(demo_build.database.read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        con.execute("update marts.segment_profiles set bootstrap_jaccard = null")
+    result = render_report(copy, tmp_path / "no_stability.html")
+    assert "chart-stability" not in result.chart_ids
+    assert "No stability figures for this run" in result.path.read_text()
+
+
+def test_migration_matrix_and_drift_status_by_hand():
+    cells = [
+        {"from_segment_id": None, "to_segment_id": 2, "count_customers": 5},
+        {"from_segment_id": 1, "to_segment_id": 1, "count_customers": 8},
+        {"from_segment_id": 1, "to_segment_id": 3, "count_customers": 2},
+        {"from_segment_id": 2, "to_segment_id": None, "count_customers": 4},
+    ]
+    rows, columns, counts = lifecycle.migration_matrix(cells)
+    assert rows == ["1", "2", "new"] and columns == ["1", "2", "3", "gone"]
+    np.testing.assert_array_equal(counts, [[8, 0, 2, 0], [0, 0, 0, 4], [0, 5, 0, 0]])
+    checks = lifecycle.drift_checks(
+        {
+            "adjusted_rand_index": 0.7,
+            "min_ari_threshold": 0.8,
+            "max_centroid_shift_z": None,
+            "max_centroid_shift_threshold": 0.5,
+            "population_stability_index": 0.1,
+            "max_psi_threshold": 0.25,
+        }
+    )
+    assert [c.status for c in checks] == ["warn", "n/a", "pass"]
+
+
+# --------------------------------------------------------------------------------------------
 # Command line
 
 
@@ -687,7 +783,9 @@ def test_cli_writes_the_report(demo_build, tmp_path):
     assert completed.returncode == 0, completed.stderr
     lines = completed.stdout.strip().splitlines()
     assert len(lines) == 1
-    assert str(out) in lines[0] and " KB" in lines[0] and f"{len(CHART_IDS)} charts" in lines[0]
+    assert (
+        str(out) in lines[0] and " KB" in lines[0] and f"{len(FIRST_RUN_CHARTS)} charts" in lines[0]
+    )
     assert out.exists()
 
 

@@ -33,6 +33,7 @@ from spark_support import (
 from customer_segmentation import diagnostics as k_diagnostics
 from customer_segmentation import segments
 from customer_segmentation.engines import LocalEngine
+from customer_segmentation.explain import FeatureGroups
 from customer_segmentation.features import to_matrix
 from customer_segmentation.scaling import FittedScaler
 from customer_segmentation.settings import SegmentationSettings
@@ -96,7 +97,8 @@ def planted(spark) -> Fitted:
     z = local.standardise(rows, fitted, ORDER)
     diagnostics = k_diagnostics.k_diagnostics_table(local, z, settings)
     fit = segments.kmeans_fit_table(local, z, fitted, diagnostics, feature_definitions, settings)
-    assignments = local.assign(z, segments.centroid_matrix(fit))
+    groups = FeatureGroups.from_sources([f.source for f in feature_definitions.features])
+    assignments = local.assign(z, segments.centroid_matrix(fit), groups=groups)
 
     engine = SparkEngine(spark)
     started = time.perf_counter()
@@ -122,7 +124,7 @@ def planted(spark) -> Fitted:
         )
     ).localCheckpoint()
     centres = segments.centroid_matrix(engine.read(spark_fit))
-    spark_assignments = engine.assign(spark_z, centres).localCheckpoint()
+    spark_assignments = engine.assign(spark_z, centres, groups=groups).localCheckpoint()
     TIMINGS["spark final fit + assignments"] = time.perf_counter() - started
     return Fitted(
         features=features,

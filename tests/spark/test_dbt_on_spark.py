@@ -169,3 +169,30 @@ def test_spark_build_finds_the_same_segments_as_duckdb(spark_warehouse, duckdb_d
     FIGURES["Spark vs DuckDB dbt builds, customers with the same segment id"] = same_ids
     assert ari == 1.0
     assert same_ids == len(ids)
+
+
+def test_bootstrap_stability_is_the_same_on_both_engines(spark_warehouse, duckdb_database):
+    """Both engines hand the same z rows (fit_row order) and centroids to the one library
+    function, with the same seeds: the same Jaccard per segment and the same mean ARI."""
+    profiles = [
+        dict(zip(t["segment_id"].to_pylist(), t["bootstrap_jaccard"].to_pylist(), strict=True))
+        for t in (
+            spark_table(spark_warehouse, "marts", "segment_profiles"),
+            duckdb_table(duckdb_database, "marts", "segment_profiles"),
+        )
+    ]
+    assert profiles[0].keys() == profiles[1].keys()
+    for segment, value in profiles[1].items():
+        assert 0 <= value <= 1
+        assert profiles[0][segment] == pytest.approx(value, abs=1e-9), segment
+    columns = ["bootstrap_mean_ari", "bootstrap_resamples", "bootstrap_sample_size"]
+    runs = [
+        t.select(columns).to_pylist()[0]
+        for t in (
+            spark_table(spark_warehouse, "marts", "segmentation_runs"),
+            duckdb_table(duckdb_database, "marts", "segmentation_runs"),
+        )
+    ]
+    assert runs[0]["bootstrap_resamples"] == runs[1]["bootstrap_resamples"] > 0
+    assert runs[0]["bootstrap_sample_size"] == runs[1]["bootstrap_sample_size"] == 3834
+    assert runs[0]["bootstrap_mean_ari"] == pytest.approx(runs[1]["bootstrap_mean_ari"], abs=1e-9)

@@ -13,6 +13,7 @@ from spark_support import FIGURES, ORDER, by_key, canonical, customer_features, 
 from customer_segmentation import diagnostics as k_diagnostics
 from customer_segmentation import segments
 from customer_segmentation.clustering import elbow_k
+from customer_segmentation.explain import TOP_FEATURES, FeatureGroups, top_feature_names
 from customer_segmentation.features import to_matrix
 from customer_segmentation.scaling import FittedScaler
 from customer_segmentation.settings import SegmentationSettings
@@ -177,6 +178,29 @@ def test_assignments_agree_ari_one(planted):
         assert np.abs(spark_values - numpy_values).max() < 1e-9, column
     second = by_key(spark_assignments, "second_segment_id", keys).tolist()
     assert second == planted.assignments["second_segment_id"].to_pylist()
+
+
+def test_top_features_agree(planted):
+    spark_assignments = planted.spark_assignments.toArrow()
+    keys = planted.assignments["customer_id"].to_pylist()
+    for rank in range(1, TOP_FEATURES + 1):
+        name, value = f"top_feature_{rank}", f"top_feature_{rank}_contribution"
+        assert (
+            by_key(spark_assignments, name, keys).tolist() == planted.assignments[name].to_pylist()
+        )
+        spark_values = by_key(spark_assignments, value, keys).astype(float)
+        assert np.abs(spark_values - planted.assignments[value].to_numpy()).max() < 1e-9, value
+
+
+def test_one_segment_has_no_top_features(spark, planted):
+    from customer_segmentation.engines.spark import SparkEngine
+
+    groups = FeatureGroups.from_sources([f.source for f in planted.feature_set.features])
+    centre = segments.centroid_matrix(planted.fit)[:1]
+    table = SparkEngine(spark).assign(planted.spark_z, centre, groups=groups).toArrow()
+    assert table.num_rows == planted.z.num_rows
+    for name in top_feature_names():
+        assert table[name].null_count == table.num_rows, name
 
 
 def test_k_one_and_the_silhouette_rule(spark):

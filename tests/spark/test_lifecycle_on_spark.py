@@ -83,3 +83,6 @@ def test_a_spark_rebuild_with_another_k_keeps_ids_and_fills_the_lifecycle_marts(
     common = sorted(previous)
     expected = adjusted_rand_score([previous[c] for c in common], [current[c] for c in common])
     assert drift[1]["adjusted_rand_index"] == pytest.approx(expected, abs=1e-9)
+    assert drift[1]["min_ari_threshold"] is not None
+    jaccard = [r["bootstrap_jaccard"] for r in _rows(rebuilt, "marts", "segment_profiles")]
+    assert len(jaccard) == 6 and all(0 <= value <= 1 for value in jaccard)

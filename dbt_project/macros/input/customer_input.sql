@@ -36,7 +36,7 @@
         {%- set label = file.label -%}
         {%- if file.kind == 'parquet' -%}
             {%- set kind, from_sql, probe_sql = 'parquet', file.read_sql, file.read_sql -%}
-            {%- set row_number = 'file_row_number + 1' -%}
+            {%- set row_number = file.row_number -%}
         {%- else -%}
             {%- set kind, from_sql, probe_sql = 'csv', file.staged, file.probe_sql -%}
             {%- set row_number = 'source_row_number' -%}
@@ -58,19 +58,12 @@
     {%- set columns = {} -%}
     {%- if execute -%}
         {%- if input_path -%}
-            {%- set found = run_query('select count(*) from glob(' ~ file.path_sql ~ ')').columns[0].values()[0] -%}
-            {%- if found == 0 -%}
-                {{ exceptions.raise_compiler_error(label ~ ': file not found (relative paths start at the repository root)') }}
-            {%- endif -%}
-            {%- set size = run_query('select size from read_blob(' ~ file.path_sql ~ ')').columns[0].values()[0] -%}
-            {%- if size == 0 -%}
-                {{ exceptions.raise_compiler_error(label ~ ': file is empty (0 bytes)') }}
-            {%- endif -%}
+            {{ check_input_file(file, label) }}
         {%- elif input_relation -%}
             {{ check_relation_exists(input_relation, label) }}
         {%- endif -%}
 
-        {%- set names = input_column_names(probe_sql, input_relation, seed) -%}
+        {%- set names = input_column_names(probe_sql, input_relation, seed, kind) -%}
         {%- if kind == 'csv' -%}
             {{ check_header_unique(file, label) }}
         {%- endif -%}
@@ -82,20 +75,7 @@
         {%- endfor -%}
         {%- set row_count = run_query('select count(*) from ' ~ probe_sql).columns[0].values()[0] -%}
         {%- if row_count == 0 and kind == 'csv' -%}
-            {%- set failed = run_query(
-                'select count(distinct line), min(error_type) from ' ~ file.staged ~ '_probe_rejects'
-                ~ ' where scan_id = (select max(scan_id) from ' ~ file.staged ~ '_probe_scans)'
-            ).rows[0] -%}
-            {%- if failed[0] > 0 -%}
-                {%- set error = failed[1] | lower | replace('_', ' ') -%}
-                {#- A UTF-16 file read as UTF-8 shows its byte order mark (only read on this path). -#}
-                {%- set utf16 = run_query(
-                    "select starts_with(hex(content), 'FFFE') or starts_with(hex(content), 'FEFF') from read_blob("
-                    ~ file.path_sql ~ ')'
-                ).columns[0].values()[0] -%}
-                {%- set hint = ': the file starts with a UTF-16 byte order mark; set input_encoding: utf-16' if utf16 else reject_hint(error, '') -%}
-                {{ exceptions.raise_compiler_error(label ~ ': no line could be read: DuckDB rejected all ' ~ failed[0] ~ ' lines (' ~ error ~ ')' ~ hint) }}
-            {%- endif -%}
+            {{ check_some_line_read(file, label) }}
         {%- endif -%}
         {%- if row_count == 0 -%}
             {{ exceptions.raise_compiler_error(label ~ ': no data rows (header only)') }}
@@ -117,8 +97,8 @@
 {% endmacro %}
 
 
-{#- Stops the build when files cannot be read on this engine: on Spark, files are read with
-    DuckDB only, so a file is loaded into a table first. -#}
+{#- Stops the build when a file name cannot be read on this engine (Spark: see
+    spark_input_file.sql). -#}
 {% macro check_files_readable(input_path, var_prefix) %}
     {{- return(adapter.dispatch('check_files_readable', 'customer_segmentation')(input_path, var_prefix)) -}}
 {% endmacro %}
@@ -127,8 +107,47 @@
 {% macro default__check_files_readable(input_path, var_prefix) -%}{%- endmacro %}
 
 
-{% macro spark__check_files_readable(input_path, var_prefix) %}
-    {{ exceptions.raise_compiler_error(var_prefix ~ "_path '" ~ input_path ~ "': files are read with DuckDB; on Spark load the file into a table and set var " ~ var_prefix ~ "_relation") }}
+{#- Stops the build when the file is missing or empty; on Spark it also reads the file into
+    temporary views (see spark_input_file.sql). -#}
+{% macro check_input_file(file, label) %}
+    {{- return(adapter.dispatch('check_input_file', 'customer_segmentation')(file, label)) -}}
+{% endmacro %}
+
+
+{% macro default__check_input_file(file, label) %}
+    {%- set found = run_query('select count(*) from glob(' ~ file.path_sql ~ ')').columns[0].values()[0] -%}
+    {%- if found == 0 -%}
+        {{ exceptions.raise_compiler_error(label ~ ': file not found (relative paths start at the repository root)') }}
+    {%- endif -%}
+    {%- set size = run_query('select size from read_blob(' ~ file.path_sql ~ ')').columns[0].values()[0] -%}
+    {%- if size == 0 -%}
+        {{ exceptions.raise_compiler_error(label ~ ': file is empty (0 bytes)') }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{#- Called when a CSV has no parsed row: stops the build when the engine rejected every line,
+    with the most common reason and a hint (a UTF-16 byte order mark read as UTF-8, ...). -#}
+{% macro check_some_line_read(file, label) %}
+    {{- return(adapter.dispatch('check_some_line_read', 'customer_segmentation')(file, label)) -}}
+{% endmacro %}
+
+
+{% macro default__check_some_line_read(file, label) %}
+    {%- set failed = run_query(
+        'select count(distinct line), min(error_type) from ' ~ file.staged ~ '_probe_rejects'
+        ~ ' where scan_id = (select max(scan_id) from ' ~ file.staged ~ '_probe_scans)'
+    ).rows[0] -%}
+    {%- if failed[0] > 0 -%}
+        {%- set error = failed[1] | lower | replace('_', ' ') -%}
+        {#- A UTF-16 file read as UTF-8 shows its byte order mark (only read on this path). -#}
+        {%- set utf16 = run_query(
+            "select starts_with(hex(content), 'FFFE') or starts_with(hex(content), 'FEFF') from read_blob("
+            ~ file.path_sql ~ ')'
+        ).columns[0].values()[0] -%}
+        {%- set hint = ': the file starts with a UTF-16 byte order mark; set input_encoding: utf-16' if utf16 else reject_hint(error, '') -%}
+        {{ exceptions.raise_compiler_error(label ~ ': no line could be read: DuckDB rejected all ' ~ failed[0] ~ ' lines (' ~ error ~ ')' ~ hint) }}
+    {%- endif -%}
 {% endmacro %}
 
 
@@ -159,19 +178,23 @@
 
 
 {#- The column names of an input as the engine reports them, in order: DuckDB describes the
-    probe query (a file, a relation or the seed); Spark asks the catalog for the relation
-    named by var input_relation, or for the seed. -#}
-{% macro input_column_names(probe_sql, input_relation, seed) %}
-    {{- return(adapter.dispatch('input_column_names', 'customer_segmentation')(probe_sql, input_relation, seed)) -}}
+    probe query (a file, a relation or the seed); Spark reads a file's names from its reader
+    (kind csv or parquet) and asks the catalog for the relation named by var input_relation,
+    or for the seed. -#}
+{% macro input_column_names(probe_sql, input_relation, seed, kind) %}
+    {{- return(adapter.dispatch('input_column_names', 'customer_segmentation')(probe_sql, input_relation, seed, kind)) -}}
 {% endmacro %}
 
 
-{% macro default__input_column_names(probe_sql, input_relation, seed) %}
+{% macro default__input_column_names(probe_sql, input_relation, seed, kind) %}
     {{- return(run_query('describe select * from ' ~ probe_sql).columns[0].values()) -}}
 {% endmacro %}
 
 
-{% macro spark__input_column_names(probe_sql, input_relation, seed) %}
+{% macro spark__input_column_names(probe_sql, input_relation, seed, kind) %}
+    {%- if kind in ['csv', 'parquet'] -%}
+        {{- return(run_query('select * from ' ~ probe_sql ~ ' limit 0').column_names | list) -}}
+    {%- endif -%}
     {%- set relation = spark_input_relation(input_relation) if input_relation else ref(seed) -%}
     {{- return(adapter.get_columns_in_relation(relation) | map(attribute='name') | list) -}}
 {% endmacro %}

@@ -3,7 +3,7 @@
     row is rejected rather than read as a different number. -#}
 {% macro number_value(text) -%}
     {%- if decimal_separator() == ',' -%}
-    case when strpos(trim({{ text }}), '.') = 0
+    case when instr(trim({{ text }}), '.') = 0
         then try_cast(replace(trim({{ text }}), ',', '.') as double)
     end
     {%- else -%}

@@ -1,4 +1,4 @@
-{#- The lines of a CSV input that DuckDB could not parse (see stage_input_file), shaped like
+{#- The lines of a CSV input the engine could not parse (see stage_input_file), shaped like
     the parsed rows: source_row_number, <name>_raw as null for each of columns (as given to
     raw_text_columns), parse_reason, raw_line. No rows for other inputs. -#}
 {% macro parse_errors(input, columns) -%}

@@ -11,7 +11,8 @@
                             parse error before a line shifts it by one (an asof join on the
                             number of parsed lines before each error)
     Line numbers assume one line per record (no line breaks inside quoted values). Empty for
-    other inputs, and on Spark (files are read with DuckDB only: see check_files_readable).
+    other inputs, and on Spark, where customer_input already read the file into temporary
+    views of the same names when the model compiled (spark_input_file.sql).
 -#}
 {% macro stage_input_file(input_path, var_prefix='input') %}
     {{- return(adapter.dispatch('stage_input_file', 'customer_segmentation')(input_path, var_prefix)) -}}

@@ -4,4 +4,9 @@
 {#- A table, not a view: its tests and scored_customers would otherwise each re-run the scoring
     (10-18 s of a 10M-row scoring command). -#}
 {{ config(materialized='table') }}
-{{ score_customers(ref('int_scoring_features'), ref('ml_feature_scaler'), ref('ml_kmeans_fit')) }}
+{{ score_customers(
+    ref('int_scoring_features'),
+    ref('ml_feature_scaler'),
+    ref('ml_kmeans_fit'),
+    ref('int_feature_definitions')
+) }}

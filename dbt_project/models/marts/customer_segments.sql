@@ -1,4 +1,5 @@
-{#- One row per segmented customer: segment, assignment quality, Ward cluster, and the feature
+{#- One row per segmented customer: segment, assignment quality, the features that carry its
+    margin over the runner-up (customer_segmentation.explain), Ward cluster, and the feature
     set's measures (original units) and categories (code and name), from macro feature_spec. -#}
 {%- set spec = feature_spec() -%}
 
@@ -47,6 +48,10 @@ final as (
         assignments.second_segment_id,
         assignments.distance_to_second_centroid,
         assignments.margin as assignment_margin,
+        {%- for rank in range(1, top_feature_count() + 1) %}
+        assignments.top_feature_{{ rank }},
+        assignments.top_feature_{{ rank }}_contribution,
+        {%- endfor %}
         ward_clusters.ward_cluster,
         {%- for item in spec.measures %}
         customers.{{ item.name }},

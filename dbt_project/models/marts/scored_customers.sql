@@ -33,6 +33,10 @@ final as (
         scores.distance_to_centroid,
         scores.second_segment_id,
         scores.assignment_margin,
+        {%- for rank in range(1, top_feature_count() + 1) %}
+        scores.top_feature_{{ rank }},
+        scores.top_feature_{{ rank }}_contribution,
+        {%- endfor %}
         scoring_input.rejection_reason
     from scoring_input
     left join scores

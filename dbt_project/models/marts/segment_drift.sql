@@ -173,7 +173,11 @@ final as (
         fit.max_centroid_shift_z,
         case
             when counts.count_previous_customers > 0 then stability.population_stability_index
-        end as population_stability_index
+        end as population_stability_index,
+        cast({{ drift_threshold('drift_min_ari') }} as double) as min_ari_threshold,
+        cast({{ drift_threshold('drift_max_centroid_shift') }} as double)
+            as max_centroid_shift_threshold,
+        cast({{ drift_threshold('drift_max_psi') }} as double) as max_psi_threshold
     from fit
     cross join counts
     cross join agreement

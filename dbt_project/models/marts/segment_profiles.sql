@@ -18,6 +18,12 @@ segment_names as (
 
 ),
 
+segment_stability as (
+
+    select * from {{ ref('ml_segment_stability') }}
+
+),
+
 {% for item in spec.categorical -%}
 {{ item.name }}_sizes as (
 
@@ -97,10 +103,13 @@ final as (
         segment_totals.avg_distance_to_centroid,
         segment_names.recommended_action,
         segment_names.action_reason,
-        segment_names.is_action_overridden
+        segment_names.is_action_overridden,
+        segment_stability.bootstrap_jaccard
     from segment_totals
     inner join segment_names
         on segment_totals.segment_id = segment_names.segment_id
+    left join segment_stability
+        on segment_totals.segment_id = segment_stability.segment_id
     {%- for item in spec.categorical %}
     inner join {{ item.name }}_counts
         on segment_totals.segment_id = {{ item.name }}_counts.segment_id

@@ -56,6 +56,12 @@ environment as (
 
 ),
 
+segment_stability as (
+
+    select * from {{ ref('ml_segment_stability') }}
+
+),
+
 input_counts as (
 
     select
@@ -99,6 +105,18 @@ fit as (
         any_value(random_state) as random_state,
         any_value(id_assignment) as id_assignment
     from kmeans_fit
+
+),
+
+bootstrap as (
+
+    select
+        any_value(bootstrap_mean_ari) as bootstrap_mean_ari,
+        any_value(bootstrap_resamples) as bootstrap_resamples,
+        any_value(bootstrap_sample_size) as bootstrap_sample_size,
+        any_value(bootstrap_n_init) as bootstrap_n_init,
+        any_value(bootstrap_note) as bootstrap_note
+    from segment_stability
 
 ),
 
@@ -167,7 +185,12 @@ final as (
         versions.dbt_duckdb_version,
         '{{ spec.label | replace("'", "''") }}' as feature_set,
         '{{ spec.input_kind }}' as input_kind,
-        customer_counts.count_segmented_customers
+        customer_counts.count_segmented_customers,
+        bootstrap.bootstrap_mean_ari,
+        bootstrap.bootstrap_resamples,
+        bootstrap.bootstrap_sample_size,
+        bootstrap.bootstrap_n_init,
+        bootstrap.bootstrap_note
     from input_counts
     cross join customer_counts
     cross join features
@@ -175,6 +198,7 @@ final as (
     cross join k_choice
     cross join ward
     cross join versions
+    cross join bootstrap
 
 )
 

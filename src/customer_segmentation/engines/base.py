@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 import pyarrow as pa
 
+from customer_segmentation.explain import FeatureGroups
 from customer_segmentation.kernels import ClusterSums
 from customer_segmentation.scaling import FittedScaler
 from customer_segmentation.settings import SegmentationSettings
@@ -103,9 +104,16 @@ class Engine(Protocol):
         median customer); NaN for a centre with no rows."""
         ...
 
-    def assign(self, z: Rows, centres: np.ndarray, ids: np.ndarray | None = None) -> Rows:
+    def assign(
+        self,
+        z: Rows,
+        centres: np.ndarray,
+        ids: np.ndarray | None = None,
+        groups: FeatureGroups | None = None,
+    ) -> Rows:
         """ml_customer_assignments: nearest + runner-up centre per row, labelled by ``ids``
-        (default 1..k) (:func:`customer_segmentation.kernels.assignment_columns`)."""
+        (default 1..k), and with ``groups`` the margin's top features, in the same pass
+        (:func:`customer_segmentation.kernels.assignment_columns`)."""
         ...
 
     def overlap(self, z: Rows, centres: np.ndarray, previous: Rows) -> pa.Table:

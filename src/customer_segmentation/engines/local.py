@@ -16,6 +16,7 @@ from sklearn.metrics import silhouette_score
 
 from customer_segmentation.clustering import fit_kmeans
 from customer_segmentation.engines.base import LloydFit, Rows, two_stage_label
+from customer_segmentation.explain import FeatureGroups
 from customer_segmentation.features import KEY_COLUMN, to_matrix, z_columns
 from customer_segmentation.kernels import (
     ClusterSums,
@@ -120,12 +121,19 @@ class LocalEngine:
         sums = position_sums(matrix, centres, np.sort(matrix, axis=0))
         return sums.means(np.full(centres.shape, np.nan))
 
-    def assign(self, z: Rows, centres: np.ndarray, ids: np.ndarray | None = None) -> pa.Table:
+    def assign(
+        self,
+        z: Rows,
+        centres: np.ndarray,
+        ids: np.ndarray | None = None,
+        groups: FeatureGroups | None = None,
+    ) -> pa.Table:
         table = self._z(z)
         reporter("ml_customer_assignments")(
             f"nearest of {centres.shape[0]} centroids for {table.num_rows:,} customers"
         )
-        return pa.table(assignment_columns(table[KEY_COLUMN], self.matrix(z), centres, ids))
+        matrix = self.matrix(z)
+        return pa.table(assignment_columns(table[KEY_COLUMN], matrix, centres, ids, groups))
 
     def overlap(self, z: Rows, centres: np.ndarray, previous: Rows) -> pa.Table:
         """Customers in both ``z`` and ``previous`` (customer_id, segment_id) per nearest

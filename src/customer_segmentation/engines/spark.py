@@ -44,6 +44,7 @@ from pyspark.sql import functions as F
 
 from customer_segmentation.clustering import MAX_ITER, KDiagnostic, seeded_sample
 from customer_segmentation.engines.base import LloydFit, two_stage_label
+from customer_segmentation.explain import FeatureGroups, top_feature_names
 from customer_segmentation.features import KEY_COLUMN, Z_SUFFIX, to_matrix, z_name
 from customer_segmentation.kernels import (
     CLUSTER_SUMS_SCHEMA,
@@ -338,10 +339,17 @@ class SparkEngine:
         sums = partition_sums(z, columns, sums_of)
         return sums.means(np.full(centres.shape, np.nan))
 
-    def assign(self, z: DataFrame, centres: np.ndarray, ids: np.ndarray | None = None) -> DataFrame:
+    def assign(
+        self,
+        z: DataFrame,
+        centres: np.ndarray,
+        ids: np.ndarray | None = None,
+        groups: FeatureGroups | None = None,
+    ) -> DataFrame:
         """customer_id, segment_id (``ids``, default 1-based positions), distance_to_centroid,
-        second_segment_id, distance_to_second_centroid, margin
-        (:func:`kernels.assignment_columns` per batch)."""
+        second_segment_id, distance_to_second_centroid, margin and, with ``groups``, the
+        margin's top features (:func:`kernels.assignment_columns` per batch: the same numpy
+        arithmetic and tie rule as the local engine, in the same pass)."""
         columns = z_columns(z)
         reporter("ml_customer_assignments")(
             f"(spark) nearest of {centres.shape[0]} centroids per customer"
@@ -350,13 +358,19 @@ class SparkEngine:
         def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
             for batch in batches:
                 keys = batch.column(KEY_COLUMN).cast(pa.string())
-                found = assignment_columns(keys, _batch_matrix(batch, columns), centres, ids)
+                matrix = _batch_matrix(batch, columns)
+                found = assignment_columns(keys, matrix, centres, ids, groups)
                 yield pa.RecordBatch.from_pydict(found)
 
         schema = (
             f"{KEY_COLUMN} string, segment_id int, distance_to_centroid double, "
             "second_segment_id int, distance_to_second_centroid double, margin double"
         )
+        if groups is not None:
+            schema += "".join(
+                f", {name} {'double' if name.endswith('_contribution') else 'string'}"
+                for name in top_feature_names()
+            )
         return z.select(KEY_COLUMN, *columns).mapInArrow(run, schema)
 
     def overlap(self, z: DataFrame, centres: np.ndarray, previous: DataFrame) -> pa.Table:

@@ -16,13 +16,17 @@ each other (the first in report order on y); k diagnostics and the Ward dendrogr
 scatter in original units and in z units, the latter without outliers (a customer with |z| >
 3 on either plotted axis is dropped; the caption says how many); per-measure bars (segment
 means, overall-mean line) and box plots (fliers not drawn); the first measure's mean by the
-first two categoricals; adjusted residuals of the first chi-square pair.
+first two categoricals; adjusted residuals of the first chi-square pair; each segment's
+bootstrap stability; and, from the second build of a database on
+(:data:`PREVIOUS_RUN_CHART_IDS`), the migration of customers since the previous run and the
+drift figures against their thresholds.
 
 Modules, in the order a render runs them:
 
 - :mod:`.reading`: every SQL read of ``marts.*`` (read-only), as plain records and arrays;
-- :mod:`.charts` (measures, segments, k) and :mod:`.categories` (category grid, residuals):
-  one short function per chart, on :mod:`.drawing`'s shared helpers;
+- :mod:`.charts` (measures, segments, k), :mod:`.categories` (category grid, residuals)
+  and :mod:`.lifecycle` (stability, migration, drift): one short function per chart, on
+  :mod:`.drawing`'s shared helpers;
 - :mod:`.page` and ``templates/report.html.j2``: the tables as data and the HTML from an
   autoescaped Jinja2 template;
 - :mod:`.render`: :func:`render_report` and the command line.
@@ -32,9 +36,18 @@ from customer_segmentation.report.reading import ReportError
 from customer_segmentation.report.render import (
     CHART_IDS,
     DEFAULT_OUT,
+    PREVIOUS_RUN_CHART_IDS,
     ReportResult,
     main,
     render_report,
 )
 
-__all__ = ["CHART_IDS", "DEFAULT_OUT", "ReportError", "ReportResult", "main", "render_report"]
+__all__ = [
+    "CHART_IDS",
+    "DEFAULT_OUT",
+    "PREVIOUS_RUN_CHART_IDS",
+    "ReportError",
+    "ReportResult",
+    "main",
+    "render_report",
+]

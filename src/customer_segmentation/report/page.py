@@ -20,6 +20,7 @@ from customer_segmentation.features import Feature, FeatureSet
 from customer_segmentation.report import drawing as d
 from customer_segmentation.report.categories import CategoryGrid
 from customer_segmentation.report.drawing import number, p_value, plain
+from customer_segmentation.report.lifecycle import DriftCheck
 from customer_segmentation.report.reading import MeasureStats
 
 _TEMPLATES = jinja2.Environment(
@@ -252,6 +253,24 @@ def run_table(run: dict[str, Any]) -> Table:
     return Table("table-run", [], rows, css="keyvalue")
 
 
+def drift_table(checks: list[DriftCheck]) -> Table:
+    """The drift figures: value, threshold (at least / at most) and pass or warn."""
+    head = [_th("figure"), _th("this run", css="num"), _th("threshold", css="num"), _th("")]
+    rows = [
+        [
+            Cell((check.label,)),
+            _num(number(check.value, "{:.3f}")),
+            _num(
+                number(check.threshold, "{:g}"),
+                small="at least" if check.bound == "min" else "at most",
+            ),
+            Cell((check.status,), css=f"status {check.status.replace('/', '')}"),
+        ]
+        for check in checks
+    ]
+    return Table("table-drift", head, rows)
+
+
 def figure(chart: d.Chart) -> Figure:
     return Figure(
         chart.chart_id, chart.title, chart.caption, base64.b64encode(chart.png).decode("ascii")
@@ -271,6 +290,8 @@ class Page:
     tables: dict[str, Table]
     marts: set[str]
     category_title: str | None = None
+    has_previous_run: bool = False
+    has_stability: bool = False
     generated: str = field(
         default_factory=lambda: datetime.now().isoformat(sep=" ", timespec="seconds")
     )
@@ -312,6 +333,8 @@ def render(page: Page) -> str:
         tables=page.tables,
         category_title=page.category_title,
         has_effect_tests="category_effect_tests" in page.marts,
+        has_previous_run=page.has_previous_run,
+        has_stability=page.has_stability,
         generated=page.generated,
         database=str(page.database),
     )

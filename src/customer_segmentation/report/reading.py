@@ -37,6 +37,8 @@ OPTIONAL_MARTS = (
     "category_effect_tests",
     "category_association_tests",
     "category_association_cells",
+    "segment_transitions",
+    "segment_drift",
 )
 SCATTER_MAX_POINTS = 20_000
 SAMPLE_SEED = 42
@@ -122,6 +124,31 @@ def latest_run(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     if not rows:
         raise ReportError("marts.segmentation_runs is empty; run `make demo` (or `dbt build`)")
     return rows[0]
+
+
+def run_transitions(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
+    """segment_transitions cells of run ``run_id`` (empty on the first run of a database, or
+    when the mart is absent): from_segment_id, to_segment_id (null = new / gone),
+    count_customers."""
+    if "segment_transitions" not in marts(con):
+        return []
+    cursor = con.execute(
+        "select from_segment_id, to_segment_id, count_customers from marts.segment_transitions "
+        "where run_id = ? order by from_segment_id nulls first, to_segment_id nulls last",
+        [run_id],
+    )
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def run_drift(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any] | None:
+    """The segment_drift row of run ``run_id``, None when absent."""
+    if "segment_drift" not in marts(con):
+        return None
+    cursor = con.execute("select * from marts.segment_drift where run_id = ?", [run_id])
+    names = [column[0] for column in cursor.description]
+    rows = cursor.fetchall()
+    return dict(zip(names, rows[0], strict=True)) if rows else None
 
 
 def table(

@@ -16,7 +16,7 @@ import matplotlib
 
 from customer_segmentation.cli import DEFAULT_DATABASE, database_path
 from customer_segmentation.features import FeatureSet
-from customer_segmentation.report import categories, charts, page, reading
+from customer_segmentation.report import categories, charts, lifecycle, page, reading
 from customer_segmentation.report.drawing import STYLE, Chart, axis_scale
 from customer_segmentation.report.reading import ReportError
 
@@ -34,7 +34,12 @@ CHART_IDS = (
     "chart-boxplots",
     "chart-categories",
     "chart-residuals",
+    "chart-stability",
+    "chart-migration",
+    "chart-drift",
 )
+#: The charts that compare with the previous run: not on the first run of a database.
+PREVIOUS_RUN_CHART_IDS = ("chart-migration", "chart-drift")
 DEFAULT_OUT = Path("reports") / "segmentation_report.html"
 
 
@@ -134,6 +139,22 @@ def _effect_tests(
     return ([categories.residuals_chart(cells, first, features)] if cells else []), tables
 
 
+def _lifecycle(
+    con: duckdb.DuckDBPyConnection, run: dict[str, Any], profiles: list[dict[str, Any]]
+) -> tuple[list[Chart], dict[str, page.Table], bool]:
+    """Stability bars (when computed), and against the previous run (when there is one) the
+    migration heatmap and the drift figures: (charts, tables, has a previous run)."""
+    stability = lifecycle.stability_chart(profiles, run)
+    drawn = [stability] if stability else []
+    transitions = reading.run_transitions(con, run["run_id"])
+    drift = reading.run_drift(con, run["run_id"])
+    if not transitions or drift is None or not drift.get("count_previous_customers"):
+        return drawn, {}, False
+    checks = lifecycle.drift_checks(drift)
+    drawn += [lifecycle.migration_chart(transitions), lifecycle.drift_chart(checks)]
+    return drawn, {"table-drift": page.drift_table(checks)}, True
+
+
 def _collect(database: Path, con: duckdb.DuckDBPyConnection) -> page.Page:
     """Every query and chart of the report, as the page to render."""
     features = reading.read_features(con)
@@ -162,6 +183,9 @@ def _collect(database: Path, con: duckdb.DuckDBPyConnection) -> page.Page:
         effect_charts, effect_tables = _effect_tests(con, features)
         drawn += effect_charts
         tables.update(effect_tables)
+    lifecycle_charts, lifecycle_tables, has_previous = _lifecycle(con, run, profiles)
+    drawn += lifecycle_charts
+    tables.update(lifecycle_tables)
     return page.Page(
         database=database,
         run=run,
@@ -171,6 +195,8 @@ def _collect(database: Path, con: duckdb.DuckDBPyConnection) -> page.Page:
         tables=tables,
         marts=reading.marts(con),
         category_title=category_title,
+        has_previous_run=has_previous,
+        has_stability="chart-stability" in {chart.chart_id for chart in drawn},
     )
 
 
