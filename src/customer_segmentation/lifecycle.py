@@ -126,6 +126,37 @@ def _is_same(i: int, m: int, source: np.ndarray, share: np.ndarray, on_customers
     return bool(source[i] == m)
 
 
+def _origins(
+    match: np.ndarray, source: np.ndarray, share: np.ndarray, on_customers: bool
+) -> list[tuple[int, str]]:
+    """(old row, event) per new segment: the old segment it continues, the kept old segment
+    it split from, or (-1, ``born``)."""
+    continued = [
+        m >= 0 and _is_same(i, int(m), source, share, on_customers) for i, m in enumerate(match)
+    ]
+    kept = {int(m) for m, same in zip(match, continued, strict=True) if same}
+    origins = []
+    for i, m in enumerate(match):
+        if continued[i]:
+            origins.append((int(m), "continued"))
+        elif source[i] >= 0 and int(source[i]) in kept:
+            origins.append((int(source[i]), "split"))
+        else:
+            origins.append((-1, "born"))
+    return origins
+
+
+def _issue_ids(origins: list[tuple[int, str]], previous_ids: list[int], issued: int):
+    """(ids, highest issued): a continued segment keeps its old id, every other one gets the
+    next id never issued, in canonical order."""
+    ids = []
+    for old, event in origins:
+        if event != "continued":
+            issued += 1
+        ids.append(previous_ids[old] if event == "continued" else issued)
+    return np.asarray(ids), issued
+
+
 def lineage(
     centroids: np.ndarray,
     previous_centroids: np.ndarray,
@@ -137,33 +168,18 @@ def lineage(
     previous run's (k_prev, d) centroids in the same z units, their ids, the highest id ever
     issued and, when known, the (k, k_prev) shared-customer counts (see the module text)."""
     distance = np.sqrt(((centroids[:, None, :] - previous_centroids[None, :, :]) ** 2).sum(axis=2))
-    match = _pairs(centroids, previous_centroids, overlap)
     source, share = _sources(distance, overlap)
-    on_customers = overlap is not None
-    k = centroids.shape[0]
-    continued = [
-        m >= 0 and _is_same(i, int(m), source, share, on_customers) for i, m in enumerate(match)
-    ]
-    kept = {int(match[i]) for i in range(k) if continued[i]}
-    ids, events, related, shifts, shares = [], [], [], [], []
-    issued = max(max_issued, max(previous_ids, default=0))
-    for i in range(k):
-        if continued[i]:
-            old, event = int(match[i]), "continued"
-        elif source[i] >= 0 and int(source[i]) in kept:
-            old, event = int(source[i]), "split"
-        else:
-            old, event = -1, "born"
-        if event == "continued":
-            ids.append(previous_ids[old])
-        else:
-            issued += 1
-            ids.append(issued)
-        events.append(event)
-        related.append(previous_ids[old] if old >= 0 else None)
-        shifts.append(float(distance[i, old]) if old >= 0 else None)
-        shares.append(
-            float(overlap[i, old] / overlap[i].sum()) if on_customers and old >= 0 else None
-        )
-    basis = "customers" if on_customers else "centroids"
-    return Lineage(np.asarray(ids), events, related, shifts, shares, basis, issued)
+    origins = _origins(
+        _pairs(centroids, previous_centroids, overlap), source, share, overlap is not None
+    )
+    ids, issued = _issue_ids(origins, previous_ids, max(max_issued, max(previous_ids, default=0)))
+    related, shifts, shares = [], [], []
+    for i, (old, _) in enumerate(origins):
+        found = old >= 0
+        related.append(previous_ids[old] if found else None)
+        shifts.append(float(distance[i, old]) if found else None)
+        on_customers = found and overlap is not None
+        shares.append(float(overlap[i, old] / overlap[i].sum()) if on_customers else None)
+    basis = "customers" if overlap is not None else "centroids"
+    events = [event for _, event in origins]
+    return Lineage(ids, events, related, shifts, shares, basis, issued)
