@@ -91,8 +91,12 @@ def fatal_inputs(folder: Path) -> dict[str, Path]:
     utf16 = folder / "utf16_unset.csv"
     rows = [f"José-{i}," + r.split(",", 1)[1] for i, r in enumerate(good_rows(50, 6))]
     utf16.write_bytes(("\n".join([HEADER, *rows]) + "\n").encode("utf-16"))
+    empty = folder / "empty.csv"
+    empty.write_bytes(b"")
     return {
-        "missing_file": folder / "no" / "such.csv",
+        "missing_file": folder / "nope.csv",
+        "empty_file": empty,
+        "missing_folder": folder / "no" / "such.csv",
         "missing_column": FIXTURES / "missing_clv_column.csv",
         "header_only": FIXTURES / "header_only.csv",
         "utf16_unset": utf16,
@@ -319,13 +323,29 @@ def test_fatal_input_stops_with_the_same_line_as_on_duckdb(on_spark, on_duckdb, 
         assert any(expected in message for message in result["messages"]), result["messages"]
 
 
-def test_a_missing_file_stops_with_sparks_own_line(on_spark, on_duckdb):
-    """Spark SQL cannot test for a file without failing: its PATH_NOT_FOUND line names it."""
-    spark_messages = " ".join(on_spark["missing_file"]["messages"])
-    assert not on_spark["missing_file"]["success"]
+def test_a_missing_file_stops_with_the_same_line_as_on_duckdb(on_spark, on_duckdb):
+    """The file's folder is listed on Spark: no such name is DuckDB's "file not found"."""
+    for result in (on_spark["missing_file"], on_duckdb["missing_file"]):
+        assert not result["success"]
+        messages = " ".join(result["messages"])
+        assert "file not found (relative paths start at the repository root)" in messages
+        assert "nope.csv" in messages
+
+
+def test_an_empty_file_stops_with_one_line(on_spark, on_duckdb):
+    """Spark lists no 0-byte file, so its line says both; DuckDB tells them apart."""
+    assert not on_spark["empty_file"]["success"] and not on_duckdb["empty_file"]["success"]
+    assert "or empty (0 bytes" in " ".join(on_spark["empty_file"]["messages"])
+    assert "file is empty (0 bytes)" in " ".join(on_duckdb["empty_file"]["messages"])
+
+
+def test_a_missing_folder_stops_with_sparks_own_line(on_spark, on_duckdb):
+    """A folder that does not exist cannot be listed: Spark's PATH_NOT_FOUND line names it."""
+    spark_messages = " ".join(on_spark["missing_folder"]["messages"])
+    assert not on_spark["missing_folder"]["success"]
     assert "[PATH_NOT_FOUND] Path does not exist" in spark_messages
-    assert "/no/such.csv" in spark_messages
-    assert "file not found" in " ".join(on_duckdb["missing_file"]["messages"])
+    assert "/no" in spark_messages
+    assert "file not found" in " ".join(on_duckdb["missing_folder"]["messages"])
 
 
 def test_a_csv_file_gets_the_same_segments_on_both_engines(on_spark, on_duckdb):

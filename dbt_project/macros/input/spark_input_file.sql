@@ -30,15 +30,16 @@
     {%- set path_identifier = '`' ~ (input_path | string | replace('`', '``')) ~ '`' -%}
     {%- if lowered.endswith('.parquet') or lowered.endswith('.pq') -%}
         {{ return({
-            'kind': 'parquet', 'path_sql': path_sql, 'label': label,
-            'path_identifier': path_identifier,
+            'kind': 'parquet', 'path': input_path, 'path_sql': path_sql, 'label': label,
+            'path_identifier': path_identifier, 'listing': var_prefix ~ '_file_listing',
             'read_sql': 'parquet.' ~ path_identifier,
             'row_number': '_metadata.row_index + 1',
         }) }}
     {%- endif -%}
     {%- set staged = var_prefix ~ '_file' -%}
     {{ return({
-        'kind': 'csv', 'path_sql': path_sql, 'label': label, 'path_identifier': path_identifier,
+        'kind': 'csv', 'path': input_path, 'path_sql': path_sql, 'label': label,
+        'path_identifier': path_identifier, 'listing': staged ~ '_listing',
         'staged': staged, 'errors': staged ~ '_errors', 'probe_sql': staged ~ '_probe',
         'header_sql': staged ~ '_header', 'read': staged ~ '_read',
     }) }}
@@ -55,12 +56,25 @@
 {% endmacro %}
 
 
-{#- A missing file stops the build with Spark's own line ("[PATH_NOT_FOUND] Path does not
-    exist: file:<absolute path>"): Spark SQL cannot test for a file without failing. -#}
+{#- Stops on a missing or empty file. Spark SQL cannot test for a file without failing, so the
+    file's folder is listed (binaryFile with the file name as its only glob filter; the name
+    holds no pattern character, check_file_name refuses them): no row is DuckDB's "file not
+    found", said with "or empty", because Spark lists no 0-byte file (DuckDB tells the two
+    apart). A folder that does not exist stops with Spark's own line ("[PATH_NOT_FOUND] Path
+    does not exist: file:<folder>"). Only names are read, never the contents. -#}
 {% macro spark__check_input_file(file, label) %}
-    {%- set size = run_query('select length from binaryFile.' ~ file.path_identifier).columns[0].values()[0] -%}
-    {%- if size == 0 -%}
-        {{ exceptions.raise_compiler_error(label ~ ': file is empty (0 bytes)') }}
+    {%- set path = file.path | string -%}
+    {%- set cut = path.rfind('/') -%}
+    {%- set folder = '.' if cut < 0 else (path[:cut] or '/') -%}
+    {%- set name = path[cut + 1:] -%}
+    {%- set listing = file.listing -%}
+    {%- do run_query(
+        'create or replace temporary view ' ~ listing ~ ' using binaryFile options (path '
+        ~ sql_text(folder) ~ ', pathGlobFilter ' ~ sql_text(name) ~ ')'
+    ) -%}
+    {%- set found = run_query('select count(*) from ' ~ listing).rows[0] -%}
+    {%- if found[0] == 0 -%}
+        {{ exceptions.raise_compiler_error(label ~ ': file not found (relative paths start at the repository root), or empty (0 bytes: Spark lists no empty file)') }}
     {%- endif -%}
     {%- if file.kind == 'csv' -%}
         {{ spark_csv_views(file, label) }}
