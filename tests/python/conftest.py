@@ -36,9 +36,9 @@ class DbtRun:
         return {row[0] for row in rows}
 
 
-#: Builds and runs that check nothing of the bootstrap stability skip its refits (about 5 s of
-#: every demo-sized build); the demo build, the lifecycle chain and the report's second run
-#: keep the default (``stability=True``), and those tests check the figures.
+#: Builds that check nothing of the bootstrap stability skip its refits (about 5 s of every
+#: demo-sized build); the demo build, the lifecycle chain and the report's builds keep the
+#: default (``stability=True``), and those tests check the figures.
 NO_STABILITY = {"stability_resamples": 0}
 
 
@@ -53,10 +53,11 @@ def run_dbt(
 
     Target and log folders go to a temp folder beside the database, so tests never touch
     the developer's target/ or each other's. Unless ``stability`` (or the vars set
-    stability_resamples), a build or run turns the bootstrap stability off.
+    stability_resamples), a build turns the bootstrap stability off (a ``run``, e.g. of
+    the settings view, keeps the defaults).
     """
     scratch = work_dir or database.parent
-    if not stability and args and args[0] in ("build", "run"):
+    if not stability and args[:1] == ("build",):
         dbt_vars = {**NO_STABILITY, **(dbt_vars or {})}
     command = [
         str(DBT),

@@ -69,14 +69,22 @@ CUSTOM_FEATURES = {
 @pytest.fixture(scope="session")
 def rfm_report_build(tmp_path_factory) -> DbtRun:
     """The demo purchases seed through the rfm preset (no categorical features)."""
-    return assert_ok(build(tmp_path_factory.mktemp("rfm_report"), preset="rfm", n_init=10))
+    return assert_ok(
+        build(tmp_path_factory.mktemp("rfm_report"), stability=True, preset="rfm", n_init=10)
+    )
 
 
 @pytest.fixture(scope="session")
 def custom_report_build(tmp_path_factory) -> DbtRun:
     """The demo customers with a custom set: one log1p measure and one categorical."""
     return assert_ok(
-        build(tmp_path_factory.mktemp("custom_report"), features=CUSTOM_FEATURES, k=4, n_init=10)
+        build(
+            tmp_path_factory.mktemp("custom_report"),
+            stability=True,
+            features=CUSTOM_FEATURES,
+            k=4,
+            n_init=10,
+        )
     )
 
 
