@@ -1,8 +1,9 @@
 """Segment stability by bootstrap refits (the clusterboot idea).
 
 For each of B resamples: draw n rows of the fitted matrix with replacement (seeded per
-resample), refit k-means with the run's k (fewer restarts than the main fit, seeded per
-resample), and compare on the distinct customers drawn:
+resample), refit k-means with the run's k (:func:`refit`: the best WCSS of Lloyd from the
+run's centroids and a few k-means++ restarts, seeded per resample), and compare on the
+distinct customers drawn:
 
 - each original segment's **Jaccard** with its best-matching refit cluster,
   |A ∩ B| / |A ∪ B| (1 = the segment came back exactly);
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from customer_segmentation.clustering import fit_kmeans, seeded_sample, thread_limit
+from customer_segmentation.clustering import KMeansResult, fit_kmeans, seeded_sample, thread_limit
 from customer_segmentation.kernels import nearest
 
 #: Mean Jaccard at or above which a segment is read as stable.
@@ -56,7 +57,7 @@ class Stability:
         no resample drew.
     ari : (B,) adjusted Rand index of each resample (original vs refit labels).
     sample_size : rows resampled from (the whole input, or its seeded sample).
-    n_init : k-means++ restarts of each refit.
+    n_init : k-means++ restarts of each refit, besides its start from the run's centroids.
     """
 
     jaccard: np.ndarray
@@ -122,15 +123,34 @@ def best_jaccard(table: np.ndarray) -> np.ndarray:
     return np.where(sizes_a[:, 0] > 0, jaccard, np.nan)
 
 
+def refit(z: np.ndarray, centroids: np.ndarray, n_init: int, seed: int) -> KMeansResult:
+    """k-means on resampled rows ``z`` (n, d) at k = len(centroids): the lower-WCSS of Lloyd
+    started from the run's ``centroids`` (k, d) and ``n_init`` k-means++ restarts seeded by
+    ``seed`` (the start from the centroids wins a tie).
+
+    Why both: the refit stands in for the main fit's search for the best WCSS on the
+    resample. Restarts alone often end in a worse optimum than the one next to the run's
+    centroids (on the case-study file, 20 restarts ended higher in 17 of 20 resamples and
+    100 in 13), and that search failure reads as instability; the start from the
+    centroids gives the refit that optimum, and the restarts still find a better,
+    different solution where the resample has one.
+    """
+    k = centroids.shape[0]
+    start = fit_kmeans(z, k, n_init=1, random_state=0, initial_centroids=centroids)
+    restarts = fit_kmeans(z, k, n_init=n_init, random_state=seed % (2**31))
+    return restarts if restarts.wcss < start.wcss else start
+
+
 def _one_resample(
-    z: np.ndarray, labels: np.ndarray, k: int, n_init: int, seed: int
+    z: np.ndarray, labels: np.ndarray, centroids: np.ndarray, n_init: int, seed: int
 ) -> tuple[np.ndarray, float]:
     """(k,) best-match Jaccard and the ARI of one bootstrap refit."""
+    k = centroids.shape[0]
     rng = np.random.default_rng(seed)
     drawn = rng.integers(0, z.shape[0], size=z.shape[0])
-    refit = fit_kmeans(z[drawn], k, n_init=n_init, random_state=seed % (2**31))
+    fitted = refit(z[drawn], centroids, n_init, seed)
     distinct, first = np.unique(drawn, return_index=True)
-    table = contingency(labels[distinct], refit.labels[first], k, k)
+    table = contingency(labels[distinct], fitted.labels[first], k, k)
     return best_jaccard(table), adjusted_rand(table)
 
 
@@ -145,9 +165,9 @@ def bootstrap_stability(
     """Bootstrap stability of the fit ``centroids`` (k, d) on rows ``z`` (n, d), z units.
 
     Original labels are each row's nearest centroid (as ml_customer_assignments). Each
-    resample draws n rows with replacement and refits k-means (``n_init`` k-means++
-    restarts, seeded by :func:`resample_seed`); Jaccard and ARI are taken on the distinct
-    rows drawn. Deterministic: same inputs, same result.
+    resample draws n rows with replacement and refits k-means (:func:`refit`: from the
+    centroids and ``n_init`` k-means++ restarts, seeded by :func:`resample_seed`); Jaccard
+    and ARI are taken on the distinct rows drawn. Deterministic: same inputs, same result.
     """
     k = centroids.shape[0]
     labels = nearest(z, centroids).segment
@@ -156,7 +176,7 @@ def bootstrap_stability(
     with thread_limit(z.shape[0]):
         for b in range(n_resamples):
             seed = resample_seed(random_state, b)
-            jaccards[b], ari[b] = _one_resample(z, labels, k, n_init, seed)
+            jaccards[b], ari[b] = _one_resample(z, labels, centroids, n_init, seed)
     drawn = ~np.isnan(jaccards)
     with np.errstate(invalid="ignore"):
         mean = np.where(drawn.any(axis=0), np.nansum(jaccards, axis=0) / drawn.sum(axis=0), np.nan)

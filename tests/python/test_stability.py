@@ -136,3 +136,39 @@ def test_the_model_is_off_with_zero_resamples(planted):
     table = segment_stability(None, *_model_inputs(z, fit.centroids, stability_resamples=0))
     assert table["bootstrap_jaccard"].null_count == 5
     assert set(table["bootstrap_note"].to_pylist()) == {"off: var stability_resamples is 0"}
+
+
+def _grid(seed: int = 0) -> np.ndarray:
+    """25 well-separated tight groups on a 5 x 5 grid: (1500, 2) rows, one true solution at
+    k = 25 that single k-means++ restarts often miss."""
+    rng = np.random.default_rng(seed)
+    centres = np.array([[3.0 * x, 3.0 * y] for x in range(5) for y in range(5)])
+    return np.repeat(centres, 60, axis=0) + rng.normal(scale=0.5, size=(1500, 2))
+
+
+def test_a_refit_is_never_worse_than_its_start_or_its_restarts():
+    from customer_segmentation.stability import refit
+
+    z = _grid()
+    fit = fit_kmeans(z, 25, n_init=50, random_state=0)
+    rng = np.random.default_rng(1)
+    for seed in range(5):
+        drawn = z[rng.integers(0, z.shape[0], size=z.shape[0])]
+        got = refit(drawn, fit.centroids, 2, seed)
+        start = fit_kmeans(drawn, 25, n_init=1, random_state=0, initial_centroids=fit.centroids)
+        restarts = fit_kmeans(drawn, 25, n_init=2, random_state=seed)
+        assert got.wcss == min(start.wcss, restarts.wcss)
+
+
+def test_restart_failures_do_not_read_as_instability():
+    # 25 clean groups: with one k-means++ restart per refit, some refits alone merge two
+    # groups and split another; starting from the run's centroids every group comes back.
+    z = _grid()
+    fit = fit_kmeans(z, 25, n_init=50, random_state=0)
+    cold = [
+        fit_kmeans(z, 25, n_init=1, random_state=seed).wcss > fit.wcss * 1.01 for seed in range(20)
+    ]
+    assert any(cold), "the planted data should trip single k-means++ restarts"
+    result = bootstrap_stability(z, fit.centroids, n_resamples=10, n_init=1, random_state=0)
+    assert (result.jaccard >= 0.99).all(), result.jaccard
+    assert result.mean_ari >= 0.99
