@@ -24,12 +24,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from customer_segmentation.spark.standalone import PeakMemory, StandaloneCluster
-
 REPO = Path(__file__).resolve().parents[1]
-# The demo generators live at the repository root (demo/), outside the installed package.
+# The demo generators (demo/) and the standalone cluster of the Spark tests
+# (tests/spark/standalone.py) live in the repository, outside the installed package.
 sys.path.insert(0, str(REPO))
 from demo.generate import write_customers  # noqa: E402
+from tests.spark.standalone import PeakMemory, StandaloneCluster  # noqa: E402
 
 ENGINES = ("duckdb", "local", "cluster")
 

@@ -74,17 +74,11 @@ def test_cli_hands_spark_arguments_to_the_runner(monkeypatch):
     assert cli.main(["spark", "--master", "local[1]"]) == 2  # no dbt command
 
 
-def test_former_module_name_still_runs_the_runner():
-    from customer_segmentation.spark import local
-
-    assert local.main is runner.main
-
-
 def test_tree_memory_counts_the_children_and_ends_at_zero():
     import subprocess
     import sys
 
-    from customer_segmentation.spark.standalone import PeakMemory, tree_rss
+    from tests.spark.standalone import PeakMemory, tree_rss
 
     # A child that holds ~60 MB: the parent's tree holds at least that much more than itself.
     child = subprocess.Popen(
@@ -105,7 +99,7 @@ def test_tree_memory_counts_the_children_and_ends_at_zero():
 
 
 def test_a_cluster_that_never_started_stops_cleanly(tmp_path):
-    from customer_segmentation.spark.standalone import StandaloneCluster, free_port
+    from tests.spark.standalone import StandaloneCluster, free_port
 
     cluster = StandaloneCluster(scratch=tmp_path)
     cluster.stop()  # nothing started: no error, nothing signalled

@@ -23,7 +23,7 @@ VARS = {"n_init": 10, "k_max": 8}
 
 def _build(scratch: Path, **dbt_vars) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "customer_segmentation.spark.local", "build"]
+        [sys.executable, "-m", "customer_segmentation.spark.runner", "build"]
         + ["--vars", json.dumps({**VARS, **dbt_vars})]
         + ["--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")],
         cwd=REPO,

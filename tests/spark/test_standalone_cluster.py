@@ -26,7 +26,7 @@ def cluster(tmp_path_factory):
     """A master and two workers (1 core, 2 GB each); stopped by their PIDs afterwards, also
     when a test or the start-up fails."""
     require_spark()
-    from customer_segmentation.spark.standalone import StandaloneCluster
+    from standalone import StandaloneCluster
 
     started = time.perf_counter()
     standalone = StandaloneCluster(scratch=tmp_path_factory.mktemp("cluster"), workers=2)
@@ -44,7 +44,7 @@ def cluster(tmp_path_factory):
 def cluster_build(cluster, tmp_path_factory):
     """`customer-segmentation spark --master spark://... build` of the whole project; the
     warehouse directory, the output, and the applications the master saw."""
-    from customer_segmentation.spark.standalone import PeakMemory
+    from standalone import PeakMemory
 
     scratch = tmp_path_factory.mktemp("dbt_cluster")
     command = [sys.executable, "-m", "customer_segmentation.cli", "spark"]

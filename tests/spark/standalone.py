@@ -1,7 +1,7 @@
 """A Spark standalone cluster on this machine, from pyspark's own jars: one master and some
 workers, each a separate JVM started with ``$SPARK_HOME/bin/spark-class`` (SPARK_HOME = the
-pyspark package directory), on 127.0.0.1 and free ports. For tests and benchmarks of the
-runner against a real ``spark://`` master::
+pyspark package directory), on 127.0.0.1 and free ports. Test and benchmark support (not
+part of the installed package): the runner against a real ``spark://`` master::
 
     with StandaloneCluster(workers=2, scratch=Path("/tmp/cluster")) as cluster:
         customer-segmentation spark --master {cluster.master_url} \\
