@@ -232,32 +232,31 @@ def restart_until_repeated(
 ) -> RestartSearch:
     """k-means++ restarts in chunks until the best WCSS has been found ``best_repeats`` times.
 
-    Chunk i runs ``chunk`` restarts seeded by :func:`chunk_seed`; a chunk whose best equals the
-    best so far (relative :data:`SAME_WCSS`) counts as finding it again, a lower one resets the
-    count. Chunks are judged in index order, so ``workers`` (chunks in flight at once, threads:
-    scikit-learn's Lloyd releases the GIL) changes the speed, never the result. At most
-    ``max_restarts`` restarts in all.
+    Chunk i runs ``chunk`` restarts seeded by :func:`chunk_seed`; on inputs up to
+    :data:`SWAP_MAX_ROWS` rows its best then goes through centroid swaps
+    (:func:`_swapped`), unless it already equals the best so far (relative
+    :data:`SAME_WCSS`: a swap-searched optimum found again, its swaps would cost about 30
+    Lloyd runs for nothing). A chunk whose result equals the best so far counts as finding
+    it again, a lower one resets the count. Chunks are judged in index order, so
+    ``workers`` (k-means++ chunks in flight at once, threads: scikit-learn's Lloyd releases
+    the GIL) changes the speed, never the result. At most ``max_restarts`` restarts in all.
     """
     sizes = chunk_sizes(max_restarts, chunk)
     best: KMeansResult | None = None
     repeats, used = 0, 0
 
     def run(index: int) -> KMeansResult:
-        seed = chunk_seed(random_state, k, index)
-        fit = fit_kmeans(z, k, n_init=sizes[index], random_state=seed)
-        if k == 1 or z.shape[0] > SWAP_MAX_ROWS:
-            return fit
-        with _threads(z.shape[0]):
-            optimum, _ = swap_search(z, fit.centroids, np.random.default_rng(seed))
-        if optimum.wcss >= fit.wcss * (1 - 1e-12):
-            return fit
-        return _as_result(optimum, "k-means++, then centroid swaps")
+        return fit_kmeans(
+            z, k, n_init=sizes[index], random_state=chunk_seed(random_state, k, index)
+        )
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for wave in range(0, len(sizes), max(1, workers)):
             indices = range(wave, min(wave + max(1, workers), len(sizes)))
             for index, fit in zip(indices, pool.map(run, indices), strict=True):
                 used += sizes[index]
+                if best is None or abs(fit.wcss - best.wcss) > best.wcss * SAME_WCSS:
+                    fit = _swapped(z, fit, chunk_seed(random_state, k, index))
                 if best is None or fit.wcss < best.wcss * (1 - SAME_WCSS):
                     best, repeats = fit, 1
                 elif fit.wcss <= best.wcss * (1 + SAME_WCSS):
@@ -266,6 +265,18 @@ def restart_until_repeated(
                     return RestartSearch(best, used, repeats)
     assert best is not None
     return RestartSearch(best, used, repeats)
+
+
+def _swapped(z: np.ndarray, fit: KMeansResult, seed: int) -> KMeansResult:
+    """``fit`` after :func:`~.local_search.swap_search` (seeded by ``seed``) when it lowers
+    the WCSS; ``fit`` itself at k = 1 and above :data:`SWAP_MAX_ROWS` rows."""
+    if fit.centroids.shape[0] == 1 or z.shape[0] > SWAP_MAX_ROWS:
+        return fit
+    with _threads(z.shape[0]):
+        optimum, _ = swap_search(z, fit.centroids, np.random.default_rng(seed))
+    if optimum.wcss >= fit.wcss * (1 - 1e-12):
+        return fit
+    return _as_result(optimum, "k-means++, then centroid swaps")
 
 
 def neighbour_starts(
