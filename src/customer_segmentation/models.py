@@ -237,14 +237,19 @@ def ward_clusters(session: Any, leaves: Any, merges: Any, k_diagnostics: Any) ->
     return tree.ward_clusters(engine, leaves, engine.read(merges), engine.read(k_diagnostics))
 
 
-def _effect_input(customers: pa.Table, features: FeatureSet) -> tuple[pa.Table, list, list]:
+def _effect_input(
+    engine: Engine, customers: Any, features: FeatureSet
+) -> tuple[pa.Table, list, list]:
     """customer_segments -> one column per measure and one per categorical feature (holding
-    the category's name), plus those two name lists."""
+    the category's name), plus those two name lists. Reads only those columns."""
     measures = [f.name for f in features.measures]
     categorical = features.categorical_names
-    columns = {name: customers[name] for name in measures}
-    columns.update({name: customers[f"{name}_name"] for name in categorical})
-    return pa.table(columns) if columns else pa.table({}), measures, categorical
+    if not measures and not categorical:
+        return pa.table({}), measures, categorical
+    read = engine.read(customers, columns=measures + [f"{name}_name" for name in categorical])
+    columns = {name: read[name] for name in measures}
+    columns.update({name: read[f"{name}_name"] for name in categorical})
+    return pa.table(columns), measures, categorical
 
 
 def category_pairs(features: FeatureSet) -> list[tuple[str, str]]:
@@ -258,7 +263,7 @@ def category_effects(session: Any, definitions: Any, customers: Any) -> Any:
     categorical feature (:func:`effects.group_effect_table`)."""
     engine = for_session(session)
     features = _features(engine, definitions)
-    table, measures, categorical = _effect_input(engine.read(customers), features)
+    table, measures, categorical = _effect_input(engine, customers, features)
     reporter("ml_category_effects")(
         f"Kruskal-Wallis: {len(measures)} measures × {len(categorical)} categorical features"
     )
@@ -269,7 +274,7 @@ def category_associations(session: Any, definitions: Any, customers: Any) -> Any
     """ml_category_associations: chi-square and Cramér's V per categorical pair."""
     engine = for_session(session)
     features = _features(engine, definitions)
-    table, _, _ = _effect_input(engine.read(customers), features)
+    table, _, _ = _effect_input(engine, customers, features)
     return engine.table(contingency_summary_table(table, category_pairs(features)))
 
 
@@ -277,7 +282,7 @@ def category_association_cells(session: Any, definitions: Any, customers: Any) -
     """ml_category_association_cells: observed, expected and adjusted residuals per cell."""
     engine = for_session(session)
     features = _features(engine, definitions)
-    table, _, _ = _effect_input(engine.read(customers), features)
+    table, _, _ = _effect_input(engine, customers, features)
     return engine.table(contingency_cells_table(table, category_pairs(features)))
 
 

@@ -422,3 +422,29 @@ def test_real_data_channel_by_region_is_consistent(real_customers: pa.Table) -> 
     # In every channel the observed-minus-expected counts balance out across regions.
     balance = (cells["observed"] - cells["expected"]).groupby(cells["row_value"]).sum()
     assert np.allclose(balance, 0, atol=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["int", "str"])
+def test_factorize_equals_numpy_unique(kind: str) -> None:
+    from customer_segmentation.effects import factorize
+
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 7, size=2000)
+    if kind == "str":
+        labels = np.array([f"channel {v}" for v in labels], dtype=object)
+    uniques, codes = factorize(labels)
+    expected, inverse = np.unique(labels, return_inverse=True)
+    assert uniques.tolist() == expected.tolist()
+    assert codes.tolist() == inverse.reshape(-1).tolist()
+
+
+def test_average_ranks_and_tie_term_equal_scipy() -> None:
+    from customer_segmentation.effects import average_ranks
+
+    rng = np.random.default_rng(8)
+    values = rng.integers(0, 50, size=3000).astype(float)  # many ties
+    ranks, tie_term = average_ranks(values)
+    np.testing.assert_array_equal(ranks, stats.rankdata(values))
+    n = values.size
+    assert 1 - tie_term / (n**3 - n) == pytest.approx(stats.tiecorrect(ranks), rel=1e-12)
+    assert average_ranks(np.array([]))[1] == 0.0

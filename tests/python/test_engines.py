@@ -172,3 +172,18 @@ def test_local_mean_positions_are_exact_mean_ranks_in_the_fit_table():
     # Segment 1 has the highest value: its customers rank at the top of value.
     assert fit["measure_level"].to_pylist()[0] == "high"
     assert fit["mean_position"][0].as_py() > 0.8
+
+
+def test_read_takes_only_the_columns_asked_for_from_duckdb_and_arrow():
+    import duckdb
+
+    con = duckdb.connect()
+    relation = con.sql('select 2 as b, 1 as a, 3 as "odd name" union all select 1, 5, 6')
+    engine = LocalEngine(con)
+    read = engine.read(relation, order="b", columns=["odd name", "a"])
+    assert read.column_names == ["odd name", "a"]
+    assert read.to_pydict() == {"odd name": [6, 3], "a": [5, 1]}
+    whole = engine.read(relation)
+    assert whole.column_names == ["b", "a", "odd name"]
+    arrow = engine.read(whole, columns=["a"])
+    assert arrow.to_pydict() == {"a": [1, 5]}

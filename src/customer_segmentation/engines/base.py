@@ -15,6 +15,7 @@ fit_row (0..n-1, canonical fit order), customer_id and one ``<feature>_z`` colum
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -67,8 +68,11 @@ class Engine(Protocol):
     #: ``"duckdb"`` or ``"spark"``: shown in progress lines and chosen once per model.
     name: str
 
-    def read(self, relation: Rows, order: str | None = None) -> pa.Table:
-        """A small relation (lookups, fitted state) as Arrow, optionally ``order by`` order."""
+    def read(
+        self, relation: Rows, order: str | None = None, columns: Sequence[str] | None = None
+    ) -> pa.Table:
+        """A small relation (lookups, fitted state) as Arrow, optionally ``order by`` order and
+        only ``columns``."""
         ...
 
     def table(self, arrow: pa.Table) -> Rows:

@@ -174,10 +174,18 @@ class SparkEngine:
 
     # --- small tables ---------------------------------------------------------------------
 
-    def read(self, relation: DataFrame | pa.Table, order: str | None = None) -> pa.Table:
-        """A small DataFrame collected to Arrow (an Arrow table is returned as it is)."""
+    def read(
+        self,
+        relation: DataFrame | pa.Table,
+        order: str | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pa.Table:
+        """A small DataFrame collected to Arrow, only ``columns`` when given (an Arrow table
+        is returned as it is, or those columns of it)."""
         if isinstance(relation, pa.Table):
-            return relation
+            return relation if columns is None else relation.select(list(columns))
+        if columns is not None:
+            relation = relation.select(*[F.col(f"`{name}`") for name in columns])
         if order:
             relation = relation.orderBy(*[name.strip() for name in order.split(",")])
         return relation.toArrow()
