@@ -95,7 +95,7 @@ class SegmentationSettings:
     ward_max_rows: int = 20_000
     silhouette_max_rows: int = 20_000
     silhouette_sample_size: int = 10_000
-    diagnostics_max_rows: int = 200_000
+    diagnostics_max_rows: int = 50_000
     stability_resamples: int = STABILITY_RESAMPLES
     stability_n_init: int = STABILITY_N_INIT
     stability_sample_size: int = STABILITY_SAMPLE_SIZE

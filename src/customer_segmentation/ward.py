@@ -10,6 +10,11 @@ from sklearn.cluster import KMeans
 from customer_segmentation.clustering import seeded_sample
 from customer_segmentation.threads import native_threads_for
 
+#: Rows the micro-cluster k-means of two-stage Ward is fitted on (a seeded sample; every row
+#: is then assigned). On 1M generated customers 25,000 rows took 3.3 s against 13.2 s for
+#: 100,000, and the Ward cuts agree at ARI 0.987 (k = 8) and 0.936 (k = 4).
+MICRO_CLUSTER_SAMPLE_ROWS = 25_000
+
 
 def ward_linkage(z: np.ndarray) -> np.ndarray:
     """Exact Ward linkage of the rows of ``z`` (n, d), scipy's convention.
@@ -109,7 +114,7 @@ def weighted_ward_linkage(centroids: np.ndarray, weights: np.ndarray) -> np.ndar
 
 
 def micro_clusters(
-    z: np.ndarray, n_micro: int, *, random_state: int, sample_rows: int = 100_000
+    z: np.ndarray, n_micro: int, *, random_state: int, sample_rows: int = MICRO_CLUSTER_SAMPLE_ROWS
 ) -> np.ndarray:
     """First stage of two-stage Ward: k-means with ``n_micro`` centres fitted on a seeded
     sample of at most ``sample_rows`` rows, then every row assigned to its nearest centre.

@@ -60,6 +60,7 @@ from customer_segmentation.lifecycle import OVERLAP_SCHEMA
 from customer_segmentation.progress import reporter
 from customer_segmentation.scaling import FittedScaler
 from customer_segmentation.settings import SegmentationSettings
+from customer_segmentation.ward import MICRO_CLUSTER_SAMPLE_ROWS
 
 #: Rows per partition of the fit input: the layout decides an MLlib k-means|| result, so it
 #: follows the data, not the cluster.
@@ -71,7 +72,6 @@ KMEANS_TOL = 1e-12
 INIT_STEPS = 2
 #: First stage of two-stage Ward, as :func:`customer_segmentation.ward.micro_clusters`.
 MICRO_CLUSTER_MAX_ITER = 50
-MICRO_CLUSTER_SAMPLE_ROWS = 100_000
 
 #: Quantiles per feature that segment positions are read against, and their relative error.
 POSITION_GRID = 1001
