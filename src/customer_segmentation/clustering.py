@@ -18,7 +18,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 
 from customer_segmentation.kernels import nearest
 from customer_segmentation.local_search import LocalOptimum, lloyd, swap_search
@@ -396,18 +396,23 @@ def _polish_one(
 def k_silhouettes(
     z: np.ndarray, labels: dict[int, np.ndarray], sample: int | None, random_state: int
 ) -> dict[int, float]:
-    """Mean silhouette per k of ``labels`` (k -> (n,) labels): exact in one pass over the
-    distances (:func:`~.silhouette.mean_silhouettes`) when ``sample`` is None, else
-    scikit-learn's on a seeded sample of ``sample`` rows."""
+    """Mean silhouette per k of ``labels`` (k -> (n,) labels), every k in one pass over the
+    distances (:func:`~.silhouette.mean_silhouettes`): exact when ``sample`` is None, else on
+    the ``sample`` rows scikit-learn's ``silhouette_score(..., sample_size=sample,
+    random_state=random_state)`` draws (the same rows for every k, so the same figures, at a
+    tenth of the cost of ten calls)."""
     if not labels:
         return {}
+    rows = slice(None) if sample is None else silhouette_rows(z.shape[0], sample, random_state)
     with _threads(sample or z.shape[0]):
-        if sample is None:
-            return dict(zip(labels, mean_silhouettes(z, list(labels.values())), strict=True))
-        return {
-            k: float(silhouette_score(z, lab, sample_size=sample, random_state=random_state))
-            for k, lab in labels.items()
-        }
+        scores = mean_silhouettes(z[rows], [lab[rows] for lab in labels.values()])
+    return dict(zip(labels, scores, strict=True))
+
+
+def silhouette_rows(n_rows: int, sample: int, random_state: int) -> np.ndarray:
+    """The rows ``sklearn.metrics.silhouette_score`` scores with ``sample_size=sample`` and
+    an integer ``random_state``: the first ``sample`` of a seeded permutation."""
+    return np.random.RandomState(random_state).permutation(n_rows)[:sample]
 
 
 def _with_restarts(source: str, restarts: int) -> str:

@@ -246,3 +246,19 @@ def test_compiled_and_numpy_lloyd_reach_the_same_fixed_point():
     np.testing.assert_allclose(fast.centroids, slow.centroids, rtol=1e-12)
     assert fast.wcss == pytest.approx(slow.wcss, rel=1e-12)
     assert fast.converged and slow.converged
+
+
+def test_sampled_silhouettes_equal_scikit_learns_on_the_same_rows():
+    from sklearn.metrics import silhouette_score
+
+    from customer_segmentation.clustering import k_silhouettes
+
+    rng = np.random.default_rng(4)
+    z = rng.normal(size=(3000, 3)) + np.repeat(np.eye(3) * 4, 1000, axis=0)
+    labels = {k: fit_kmeans(z, k, n_init=2, random_state=0).labels for k in (2, 3, 5)}
+    ours = k_silhouettes(z, labels, sample=700, random_state=11)
+    for k, lab in labels.items():
+        theirs = silhouette_score(z, lab, sample_size=700, random_state=11)
+        assert ours[k] == pytest.approx(theirs, rel=1e-10)
+    exact = k_silhouettes(z, labels, sample=None, random_state=11)
+    assert exact[3] == pytest.approx(silhouette_score(z, labels[3]), rel=1e-10)
