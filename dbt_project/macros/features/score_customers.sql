@@ -20,13 +20,22 @@
     runner-up's), summed per source feature in fit order, largest first, equal terms in feature
     order (customer_segmentation.explain does the same in Python). Null when k = 1.
 
-    The feature list is read from the scaler table when the model runs; the numbers are joined
-    from the tables, never baked into the SQL. Cost is O(rows × k × features), one pass.
+    The feature list and the segment ids are read from the stored tables when the model runs;
+    the numbers are joined from the tables, never baked into the SQL. One row-wise pass: the
+    centroids are pivoted into one row (a column per segment and feature), cross joined, and
+    every customer's k squared distances are columns, so the nearest two come from least() and
+    case expressions with no window, group by or join on the customers. O(rows × k × features).
 -#}
 {% macro score_customers(features, scaler, centroids, definitions) %}
 {%- set feature_names = [] -%}
 {%- for row in lookup_rows(scaler, 'feature_position') -%}
     {%- do feature_names.append(row.feature_name) -%}
+{%- endfor -%}
+{%- set segment_ids = [] -%}
+{%- for row in lookup_rows(centroids, 'segment_id') -%}
+    {%- if (row.segment_id | int) not in segment_ids -%}
+        {%- do segment_ids.append(row.segment_id | int) -%}
+    {%- endif -%}
 {%- endfor -%}
 {%- set source_of = {} -%}
 {%- for row in lookup_rows(definitions, 'feature_position') -%}
@@ -76,15 +85,20 @@ scaler_wide as (
 
 ),
 
+{#- one row: c<segment id>__<feature>, every stored centroid coordinate -#}
 centroids_wide as (
 
     select
-        segment_id
-        {%- for name in feature_names %},
-        max(case when feature_name = '{{ name }}' then centroid_z end) as {{ name }}__centroid
+        {%- for segment in segment_ids %}
+        {%- set outer = loop %}
+        {%- for name in feature_names %}
+        max(
+            case when segment_id = {{ segment }} and feature_name = '{{ name }}' then centroid_z end
+        ) as c{{ segment }}__{{ name }}
+        {{- "," if not (outer.last and loop.last) }}
+        {%- endfor %}
         {%- endfor %}
     from centroids
-    group by segment_id
 
 ),
 
@@ -104,72 +118,109 @@ standardised as (
 distances as (
 
     select
-        standardised.customer_id,
-        centroids_wide.segment_id,
+        standardised.*,
+        centroids_wide.*
+        {%- for segment in segment_ids %},
         (
             {%- for name in feature_names %}
-            {{ "+ " if not loop.first }}(standardised.{{ name }}_z - centroids_wide.{{ name }}__centroid)
-            * (standardised.{{ name }}_z - centroids_wide.{{ name }}__centroid)
+            {{ "+ " if not loop.first }}(standardised.{{ name }}_z - centroids_wide.c{{ segment }}__{{ name }})
+            * (standardised.{{ name }}_z - centroids_wide.c{{ segment }}__{{ name }})
             {%- endfor %}
-        ) as squared_distance
+        ) as squared_distance_{{ segment }}
+        {%- endfor %}
     from standardised
     cross join centroids_wide
 
 ),
 
-ranked as (
+{#- nearest: the lowest squared distance, equal ones to the lower segment id (case order) -#}
+nearest as (
 
     select
-        customer_id,
-        segment_id,
-        squared_distance,
-        row_number() over (
-            partition by customer_id order by squared_distance, segment_id
-        ) as distance_rank
+        *,
+        case
+            {%- for segment in segment_ids %}
+            when squared_distance_{{ segment }} = least(
+                {%- for other in segment_ids %}squared_distance_{{ other }}{{ ", " if not loop.last }}{% endfor -%}
+            ) then {{ segment }}
+            {%- endfor %}
+        end as segment_id
     from distances
-    qualify distance_rank <= 2
+
+),
+
+{#- the runner-up: the same rule over the other segments (least() skips the nulls) -#}
+runner_up as (
+
+    select
+        *,
+        least(
+            {%- for segment in segment_ids %}
+            case when segment_id != {{ segment }} then squared_distance_{{ segment }} end
+            {{- "," if not loop.last }}
+            {%- endfor %}
+        ) as second_squared_distance
+    from nearest
 
 ),
 
 assigned as (
 
     select
-        customer_id,
-        max(case when distance_rank = 1 then segment_id end) as segment_id,
-        sqrt(max(case when distance_rank = 1 then squared_distance end)) as distance_to_centroid,
-        max(case when distance_rank = 2 then segment_id end) as second_segment_id,
-        sqrt(max(case when distance_rank = 2 then squared_distance end))
-            as distance_to_second_centroid,
-        sqrt(max(case when distance_rank = 2 then squared_distance end))
-        - sqrt(max(case when distance_rank = 1 then squared_distance end)) as assignment_margin
-    from ranked
-    group by customer_id
+        *,
+        case segment_id
+            {%- for segment in segment_ids %}
+            when {{ segment }} then squared_distance_{{ segment }}
+            {%- endfor %}
+        end as nearest_squared_distance,
+        case
+            {%- for segment in segment_ids %}
+            when
+                segment_id != {{ segment }}
+                and squared_distance_{{ segment }} = second_squared_distance
+                then {{ segment }}
+            {%- endfor %}
+        end as second_segment_id
+    from runner_up
+
+),
+
+{#- each fit column's coordinate of the own and the runner-up centroid -#}
+centroid_pairs as (
+
+    select
+        *
+        {%- for name in feature_names %},
+        case segment_id
+            {%- for segment in segment_ids %}
+            when {{ segment }} then c{{ segment }}__{{ name }}
+            {%- endfor %}
+        end as {{ name }}__own,
+        case second_segment_id
+            {%- for segment in segment_ids %}
+            when {{ segment }} then c{{ segment }}__{{ name }}
+            {%- endfor %}
+        end as {{ name }}__runner_up
+        {%- endfor %}
+    from assigned
 
 ),
 
 margin_terms as (
 
     select
-        assigned.customer_id
+        *
         {%- for group in groups %},
         (
             {%- for name in group.columns %}
             {{ "+ " if not loop.first }}(
-                (standardised.{{ name }}_z - runner_up.{{ name }}__centroid)
-                * (standardised.{{ name }}_z - runner_up.{{ name }}__centroid)
-                - (standardised.{{ name }}_z - own.{{ name }}__centroid)
-                * (standardised.{{ name }}_z - own.{{ name }}__centroid)
+                ({{ name }}_z - {{ name }}__runner_up) * ({{ name }}_z - {{ name }}__runner_up)
+                - ({{ name }}_z - {{ name }}__own) * ({{ name }}_z - {{ name }}__own)
             )
             {%- endfor %}
         ) as {{ group.name }}__contribution
         {%- endfor %}
-    from assigned
-    inner join standardised
-        on assigned.customer_id = standardised.customer_id
-    inner join centroids_wide as own
-        on assigned.segment_id = own.segment_id
-    inner join centroids_wide as runner_up
-        on assigned.second_segment_id = runner_up.segment_id
+    from centroid_pairs
 
 ),
 
@@ -178,14 +229,14 @@ margin_terms as (
 feature_ranks as (
 
     select
-        margin_terms.*
+        *
         {%- for group in groups %},
         1
         {%- for other in groups if other.position != group.position %}
         + case
-            when margin_terms.{{ other.name }}__contribution
+            when {{ other.name }}__contribution
                 {{ '>=' if other.position < group.position else '>' }}
-                margin_terms.{{ group.name }}__contribution
+                {{ group.name }}__contribution
                 then 1
             else 0
         end
@@ -195,42 +246,30 @@ feature_ranks as (
 
 ),
 
-explained as (
+final as (
 
     select
-        customer_id
+        customer_id,
+        segment_id,
+        sqrt(nearest_squared_distance) as distance_to_centroid,
+        second_segment_id,
+        sqrt(second_squared_distance) as distance_to_second_centroid,
+        sqrt(second_squared_distance) - sqrt(nearest_squared_distance) as assignment_margin
         {%- for rank in range(1, top_feature_count() + 1) %},
         case
+            when second_segment_id is null then {{ sql_text(none) }}
             {%- for group in groups %}
             when {{ group.name }}__rank = {{ rank }} then {{ sql_text(group.name) }}
             {%- endfor %}
         end as top_feature_{{ rank }},
         case
+            when second_segment_id is null then null
             {%- for group in groups %}
             when {{ group.name }}__rank = {{ rank }} then {{ group.name }}__contribution
             {%- endfor %}
         end as top_feature_{{ rank }}_contribution
         {%- endfor %}
     from feature_ranks
-
-),
-
-final as (
-
-    select
-        assigned.customer_id,
-        assigned.segment_id,
-        assigned.distance_to_centroid,
-        assigned.second_segment_id,
-        assigned.distance_to_second_centroid,
-        assigned.assignment_margin
-        {%- for rank in range(1, top_feature_count() + 1) %},
-        explained.top_feature_{{ rank }},
-        explained.top_feature_{{ rank }}_contribution
-        {%- endfor %}
-    from assigned
-    left join explained
-        on assigned.customer_id = explained.customer_id
 
 )
 
