@@ -187,3 +187,22 @@ def test_read_takes_only_the_columns_asked_for_from_duckdb_and_arrow():
     assert whole.column_names == ["b", "a", "odd name"]
     arrow = engine.read(whole, columns=["a"])
     assert arrow.to_pydict() == {"a": [1, 5]}
+
+
+def test_a_sample_of_a_duckdb_relation_reads_only_its_rows_and_counts_without_a_read():
+    import duckdb
+
+    con = duckdb.connect()
+    con.sql(
+        "create table z as select i as fit_row, 'c' || i as customer_id, sin(i) as a_z,"
+        " cos(i) as b_z from range(1000) t(i) order by hash(i)"
+    )
+    rows = np.array([3, 10, 11, 500, 999])
+    engine = LocalEngine(con)
+    relation = con.table("z")
+    assert engine.count(relation) == 1000
+    sampled = engine.matrix(relation, rows)
+    assert engine._read == {}  # neither the count nor the sample read the whole relation
+    whole = LocalEngine(con).matrix(con.table("z"))
+    np.testing.assert_array_equal(sampled, whole[rows])
+    np.testing.assert_array_equal(sampled[:, 0], np.sin(rows))
