@@ -217,6 +217,26 @@ def position_sums(z: np.ndarray, centres: np.ndarray, reference: np.ndarray) -> 
     return cluster_sums(positions_among(z, reference), labels, centres.shape[0])
 
 
+def exact_position_sums(z: np.ndarray, centres: np.ndarray) -> ClusterSums:
+    """:func:`position_sums` with every row of ``z`` (n, d) as the reference, from one sort
+    per column: a run of t equal values starting at sorted index s has position
+    (2 s + t) / (2 n) for each of its rows. Placing each row into the sorted column by binary
+    search instead costs about 20 s per column at 10M rows (cache misses); this about 1 s."""
+    labels = nearest(z, centres).segment
+    n, d = z.shape
+    m = centres.shape[0]
+    sums = np.zeros((m, d))
+    for j in range(d):
+        order = np.argsort(z[:, j])
+        ordered = z[order, j]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        lengths = np.diff(np.r_[starts, n])
+        positions = np.repeat((2.0 * starts + lengths) / (2.0 * n), lengths)
+        sums[:, j] = np.bincount(labels[order], weights=positions, minlength=m)
+    counts = np.bincount(labels, minlength=m).astype(np.int64)
+    return ClusterSums(counts, sums, np.zeros(m), np.zeros(m))
+
+
 def standardised_columns(
     rows: pa.Table | pa.RecordBatch, fit_row: pa.Array, scaler: FittedScaler
 ) -> dict:

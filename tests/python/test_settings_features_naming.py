@@ -250,3 +250,18 @@ def test_each_planted_purchase_type_gets_its_own_action(seed, vip_spend):
     levels = measure_levels(positions.means(np.full((4, 3), np.nan)), rfm)
     actions = [action.split(":")[0] for action, _ in recommend_actions(levels, rfm)]
     assert actions == ["Onboarding", "Loyalty programme", "Reactivation campaign", "VIP programme"]
+
+
+def test_exact_position_sums_equal_placing_every_row_in_the_sorted_columns():
+    from customer_segmentation.kernels import exact_position_sums
+
+    rng = np.random.default_rng(12)
+    values = np.column_stack(
+        [rng.integers(0, 6, size=2000).astype(float), rng.normal(size=2000), np.zeros(2000)]
+    )
+    centres = values[rng.choice(2000, 4, replace=False)]
+    fast = exact_position_sums(values, centres)
+    slow = position_sums(values, centres, np.sort(values, axis=0))
+    np.testing.assert_array_equal(fast.counts, slow.counts)
+    np.testing.assert_allclose(fast.sums, slow.sums, rtol=1e-12)
+    assert np.allclose(fast.sums[:, 2], 0.5 * fast.counts)  # one tie run: the middle

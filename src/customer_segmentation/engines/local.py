@@ -24,8 +24,8 @@ from customer_segmentation.kernels import (
     ClusterSums,
     assignment_columns,
     cluster_sums,
+    exact_position_sums,
     nearest,
-    position_sums,
     standardised_columns,
 )
 from customer_segmentation.lifecycle import OVERLAP_SCHEMA
@@ -145,9 +145,8 @@ class LocalEngine:
         )
 
     def mean_positions(self, z: Rows, centres: np.ndarray) -> np.ndarray:
-        """Exact positions: the reference is every row, each column sorted."""
-        matrix = self.matrix(z)
-        sums = position_sums(matrix, centres, np.sort(matrix, axis=0))
+        """Exact positions: the reference is every row (:func:`exact_position_sums`)."""
+        sums = exact_position_sums(self.matrix(z), centres)
         return sums.means(np.full(centres.shape, np.nan))
 
     def assign(
