@@ -23,10 +23,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import stats
+
+from customer_segmentation.ranks import average_ranks, factorize
 
 __all__ = [
     "CONTINGENCY_CELLS_SCHEMA",
@@ -218,27 +219,6 @@ def _group_ranks(values: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, di
         "rank_sums": rank_sums,
         "tie_term": tie_term,
     }
-
-
-def factorize(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct labels (k,) and each row's 0-based code (n,) into them: the result of
-    ``np.unique(labels, return_inverse=True)``, by hashing (np.unique sorts every row, which
-    on a million strings takes about a second)."""
-    codes, uniques = pd.factorize(np.asarray(labels), sort=True)
-    return np.asarray(uniques), codes.astype(np.int64)
-
-
-def average_ranks(values: np.ndarray) -> tuple[np.ndarray, float]:
-    """1-based ranks (n,) of ``values`` (n,), ties sharing their mean rank (as
-    ``scipy.stats.rankdata``), and the tie term Σ (t³ - t) over the tied runs (t rows each)."""
-    n = values.size
-    order = np.argsort(values, kind="stable")
-    ordered = values[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if n else np.array([], int)
-    lengths = np.diff(np.r_[starts, n]).astype(np.float64)
-    ranks = np.empty(n)
-    ranks[order] = np.repeat(starts + (lengths + 1.0) / 2.0, lengths.astype(np.int64))
-    return ranks, float((lengths**3 - lengths).sum())
 
 
 def _h_statistic(rank_sums: np.ndarray, sizes: np.ndarray, n: int, tie_term: float) -> float:

@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from customer_segmentation.explain import FeatureGroups, explanation_columns
 from customer_segmentation.features import KEY_COLUMN, z_name
+from customer_segmentation.ranks import tie_runs
 
 if TYPE_CHECKING:
     from customer_segmentation.scaling import FittedScaler
@@ -228,9 +229,7 @@ def exact_position_sums(z: np.ndarray, centres: np.ndarray) -> ClusterSums:
     sums = np.zeros((m, d))
     for j in range(d):
         order = np.argsort(z[:, j])
-        ordered = z[order, j]
-        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-        lengths = np.diff(np.r_[starts, n])
+        starts, lengths = tie_runs(z[order, j])
         positions = np.repeat((2.0 * starts + lengths) / (2.0 * n), lengths)
         sums[:, j] = np.bincount(labels[order], weights=positions, minlength=m)
     counts = np.bincount(labels, minlength=m).astype(np.int64)

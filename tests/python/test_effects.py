@@ -426,7 +426,7 @@ def test_real_data_channel_by_region_is_consistent(real_customers: pa.Table) -> 
 
 @pytest.mark.parametrize("kind", ["int", "str"])
 def test_factorize_equals_numpy_unique(kind: str) -> None:
-    from customer_segmentation.effects import factorize
+    from customer_segmentation.ranks import factorize
 
     rng = np.random.default_rng(5)
     labels = rng.integers(0, 7, size=2000)
@@ -439,7 +439,7 @@ def test_factorize_equals_numpy_unique(kind: str) -> None:
 
 
 def test_average_ranks_and_tie_term_equal_scipy() -> None:
-    from customer_segmentation.effects import average_ranks
+    from customer_segmentation.ranks import average_ranks
 
     rng = np.random.default_rng(8)
     values = rng.integers(0, 50, size=3000).astype(float)  # many ties
