@@ -254,6 +254,8 @@ def test_an_excel_workbook_is_converted_by_the_build_command_or_refused_by_dbt(t
         f"{{input_path: '{path}'}}",
         "--target-path",
         str(folder / "target"),
+        "--log-path",
+        str(folder / "logs"),
     ]
     env = {**os.environ, "CUSTOMER_SEGMENTATION_DB": str(folder / "x.duckdb")}
     env["DBT_PROFILES_DIR"] = str(REPO)
