@@ -9,6 +9,11 @@ DBT := $(BIN)/dbt
 export CUSTOMER_SEGMENTATION_DB ?= customer_segmentation.duckdb
 # dbt reads profiles.yml from the repository root; the Makefile always runs from there.
 export DBT_PROFILES_DIR := $(CURDIR)
+# pytest-xdist worker processes for test, unit and e2e (`make test PYTEST_WORKERS=0`: one
+# process). loadgroup: tests go to whichever worker is free, except a file marked with an
+# xdist_group (module fixtures that build once), which runs on one worker.
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 # Models, singular tests and analyses; generic tests are Jinja macros and are not linted.
 SQL_LINTED := dbt_project/models $(wildcard tests/*.sql) $(wildcard analysis/*.sql)
 
@@ -80,13 +85,13 @@ format: $(STAMP)
 	$(BIN)/sqlfluff fix $(SQL_LINTED)
 
 unit: $(STAMP)
-	$(BIN)/pytest -m "not e2e"
+	$(PYTEST) -m "not e2e"
 
 e2e: $(STAMP)
-	$(BIN)/pytest -m e2e
+	$(PYTEST) -m e2e
 
 test: lint
-	$(BIN)/pytest
+	$(PYTEST)
 
 docs: $(STAMP)
 	$(DBT) docs generate
