@@ -10,10 +10,11 @@ export CUSTOMER_SEGMENTATION_DB ?= customer_segmentation.duckdb
 # dbt reads profiles.yml from the repository root; the Makefile always runs from there.
 export DBT_PROFILES_DIR := $(CURDIR)
 # pytest-xdist worker processes for test, unit and e2e (`make test PYTEST_WORKERS=0`: one
-# process). loadgroup: tests go to whichever worker is free, except a file marked with an
-# xdist_group (module fixtures that build once), which runs on one worker.
+# process). loadfile: a free worker takes the next whole test file, so a module fixture (the
+# lifecycle chain's six builds) runs once. Not loadgroup: with pytest 9.2, xdist 3.8's
+# xdist_group marks do not change the test ids it groups by, and every test goes on its own.
 PYTEST_WORKERS ?= 2
-PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 # Models, singular tests and analyses; generic tests are Jinja macros and are not linted.
 SQL_LINTED := dbt_project/models $(wildcard tests/*.sql) $(wildcard analysis/*.sql)
 

@@ -21,8 +21,7 @@ from conftest import REPO, DbtRun, assert_ok, run_dbt
 from sklearn.metrics import adjusted_rand_score
 
 DEMO = REPO / "seeds" / "demo_customers.csv"
-# One worker runs the whole file: the chain fixture is a module's six builds.
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("lifecycle")]
+pytestmark = pytest.mark.e2e
 
 FAST = {"n_init": 10}
 PSI_FLOOR = 0.0001  # segment_drift's floor for a share of 0

@@ -16,8 +16,7 @@ import sqlalchemy as sa
 from customer_segmentation.access import serving_url
 from customer_segmentation.publish import OLDEST_TESTED_READER, RUN_ID_COLUMN, publish
 
-# One worker runs the whole file: its module fixtures publish once and install a venv once.
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("serving_clients")]
+pytestmark = pytest.mark.e2e
 
 OLD_READER_SCRIPT = """
 import json, sys
