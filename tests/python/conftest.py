@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,10 +97,57 @@ def assert_ok(run: DbtRun) -> DbtRun:
     return run
 
 
+def copy_build(run: DbtRun, folder: Path) -> DbtRun:
+    """A copy of a built database in ``folder``, for a test that runs dbt on it (dbt opens
+    the file read-write, which a shared build must never be)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    database = folder / run.database.name
+    shutil.copyfile(run.database, database)
+    return DbtRun(run.returncode, run.output, database)
+
+
+def _shared_root(tmp_path_factory) -> Path:
+    """The folder all workers of one run see: under pytest-xdist each worker's basetemp is
+    ``<run>/popen-gw<n>``, so their parent; in one process, the basetemp itself."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return root / "shared-builds"
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` across processes (blocks until the holder releases)."""
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def shared_build(tmp_path_factory, name: str, stability: bool = False, **dbt_vars) -> DbtRun:
+    """One build per test run, whichever worker asks first; the others wait and read it.
+
+    Tests only read a shared build (read-only connections, its target/ manifest); one that runs
+    dbt on it, or changes it, works on ``copy_build``. The build's output is kept beside it, so
+    every worker's ``DbtRun`` has the same ``output``.
+    """
+    root = _shared_root(tmp_path_factory)
+    root.mkdir(parents=True, exist_ok=True)
+    folder, record = root / name, root / f"{name}.output"
+    with _locked(root / f"{name}.lock"):
+        if record.exists():
+            return DbtRun(0, record.read_text(), folder / f"{name}.duckdb")
+        shutil.rmtree(folder, ignore_errors=True)  # a build that failed in another worker
+        run = assert_ok(build(root, name, stability=stability, **dbt_vars))
+        record.write_text(run.output)
+        return run
+
+
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory) -> DbtRun:
-    """The demo seed built once for the whole session with default settings."""
-    return assert_ok(build(tmp_path_factory.mktemp("demo"), stability=True))
+    """The demo seed built once for the whole run with default settings."""
+    return shared_build(tmp_path_factory, "demo", stability=True)
 
 
 @pytest.fixture(scope="session")
@@ -109,4 +160,19 @@ def real_data_path() -> Path:
 @pytest.fixture(scope="session")
 def real_build(tmp_path_factory, real_data_path) -> DbtRun:
     """The real case-study file through input_path, default preset."""
-    return assert_ok(build(tmp_path_factory.mktemp("real"), input_path=str(real_data_path)))
+    return shared_build(tmp_path_factory, "real", input_path=str(real_data_path))
+
+
+@pytest.fixture(scope="session")
+def case_study_build(tmp_path_factory, real_data_path) -> DbtRun:
+    """The real case-study file with the case_study preset and its default settings."""
+    return shared_build(
+        tmp_path_factory, "case_study", input_path=str(real_data_path), preset="case_study"
+    )
+
+
+@pytest.fixture(scope="session")
+def rfm_build(tmp_path_factory) -> DbtRun:
+    """The demo purchases seed through the rfm preset (n_init 10 keeps it quick), with the
+    bootstrap stability (the report's rfm page shows its chart)."""
+    return shared_build(tmp_path_factory, "rfm", stability=True, preset="rfm", n_init=10)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import REPO, assert_ok, run_dbt
+from conftest import REPO, assert_ok, copy_build, run_dbt
 
 from customer_segmentation.publish import publish, published_marts
 
@@ -18,28 +18,33 @@ pytestmark = pytest.mark.e2e
 ANALYSES = sorted(p.stem for p in (REPO / "analysis").glob("*.sql"))
 
 
-def test_every_analysis_compiles_and_runs(demo_build):
+# dbt opens its database read-write and writes its target/: these tests run dbt on a copy of
+# the demo build, which other workers read at the same time.
+
+
+def test_every_analysis_compiles_and_runs(demo_build, tmp_path):
     assert len(ANALYSES) >= 5
-    work = demo_build.database.parent
-    assert_ok(run_dbt(demo_build.database, "compile", "--select", "path:analysis"))
+    copy = copy_build(demo_build, tmp_path / "analyses")
+    work = copy.database.parent
+    assert_ok(run_dbt(copy.database, "compile", "--select", "path:analysis"))
     compiled = work / "target" / "compiled" / "customer_segmentation" / "analysis"
-    with duckdb.connect(str(demo_build.database), read_only=True) as con:
+    with duckdb.connect(str(copy.database), read_only=True) as con:
         for name in ANALYSES:
             sql = (compiled / f"{name}.sql").read_text()
             rows = con.execute(sql).fetchall()
             assert rows, f"analysis {name} returned no rows"
 
 
-def test_dbt_show_runs_an_analysis(demo_build):
-    run = assert_ok(
-        run_dbt(demo_build.database, "show", "--select", "marketing_allocation_by_channel")
-    )
+def test_dbt_show_runs_an_analysis(demo_build, tmp_path):
+    copy = copy_build(demo_build, tmp_path / "show")
+    run = assert_ok(run_dbt(copy.database, "show", "--select", "marketing_allocation_by_channel"))
     assert "clv_per_customer" in run.output and "YouTube" in run.output
 
 
-def test_docs_generate_with_lineage_and_persisted_comments(demo_build):
-    assert_ok(run_dbt(demo_build.database, "docs", "generate"))
-    target = demo_build.database.parent / "target"
+def test_docs_generate_with_lineage_and_persisted_comments(demo_build, tmp_path):
+    copy = copy_build(demo_build, tmp_path / "docs")
+    assert_ok(run_dbt(copy.database, "docs", "generate"))
+    target = copy.database.parent / "target"
     manifest = json.loads((target / "manifest.json").read_text())
     catalog = json.loads((target / "catalog.json").read_text())
     parents = manifest["parent_map"]

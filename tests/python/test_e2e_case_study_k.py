@@ -5,7 +5,6 @@ with the restarts each k used on record. Skipped where the file is absent."""
 import re
 
 import pytest
-from conftest import assert_ok, build
 
 pytestmark = pytest.mark.e2e
 
@@ -24,10 +23,7 @@ BEST_KNOWN_WCSS = (
 )
 
 
-@pytest.fixture(scope="module")
-def case_study_build(tmp_path_factory, real_data_path):
-    folder = tmp_path_factory.mktemp("case_study")
-    return assert_ok(build(folder, input_path=str(real_data_path), preset="case_study"))
+# case_study_build (conftest): the same build test_e2e_engine.py checks against the notebook.
 
 
 def test_every_k_reaches_the_best_known_wcss(case_study_build):

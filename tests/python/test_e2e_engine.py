@@ -20,10 +20,8 @@ def segments(run) -> dict[int, int]:
     return dict(run.query("select customer_id, segment_id from marts.customer_segments"))
 
 
-def test_case_study_preset_follows_the_notebook(tmp_path, real_data_path):
-    run = assert_ok(
-        build(tmp_path, "case_study", input_path=str(real_data_path), preset="case_study")
-    )
+def test_case_study_preset_follows_the_notebook(case_study_build):
+    run = case_study_build
     features, k, random_state = run.query(
         "select feature_names, k, random_state from marts.segmentation_runs"
     )[0]

@@ -21,6 +21,8 @@ from conftest import REPO, DbtRun, assert_ok, run_dbt
 from sklearn.metrics import adjusted_rand_score
 
 DEMO = REPO / "seeds" / "demo_customers.csv"
+pytestmark = pytest.mark.e2e
+
 FAST = {"n_init": 10}
 PSI_FLOOR = 0.0001  # segment_drift's floor for a share of 0
 

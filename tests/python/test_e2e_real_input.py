@@ -254,9 +254,12 @@ def test_an_excel_workbook_is_converted_by_the_build_command_or_refused_by_dbt(t
         f"{{input_path: '{path}'}}",
         "--target-path",
         str(folder / "target"),
+        "--log-path",
+        str(folder / "logs"),
     ]
     env = {**os.environ, "CUSTOMER_SEGMENTATION_DB": str(folder / "x.duckdb")}
     env["DBT_PROFILES_DIR"] = str(REPO)
+    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"  # else dbt writes .user.yml into REPO
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:]
     parquet = folder / "target" / "inputs" / "customers.parquet"
@@ -305,6 +308,7 @@ def cli_build(folder: Path, *args: str) -> subprocess.CompletedProcess:
         **os.environ,
         "CUSTOMER_SEGMENTATION_DB": str(folder / "cli.duckdb"),
         "DBT_PROFILES_DIR": str(REPO),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     command = [
         str(Path(sys.executable).parent / "customer-segmentation"),

@@ -19,10 +19,7 @@ pytestmark = pytest.mark.e2e
 RFM_MEASURES = ["recency_days", "frequency", "monetary", "mean_unit_cost"]
 
 
-@pytest.fixture(scope="session")
-def rfm_build(tmp_path_factory):
-    """The demo purchases seed through the rfm preset (n_init 10 keeps it quick)."""
-    return assert_ok(build(tmp_path_factory.mktemp("rfm"), preset="rfm", n_init=10))
+# rfm_build (conftest): the demo purchases through the rfm preset, shared with test_report.py.
 
 
 def test_demo_purchases_seed_is_the_generator_output():

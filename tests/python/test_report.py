@@ -15,7 +15,7 @@ import duckdb
 import markupsafe
 import numpy as np
 import pytest
-from conftest import DbtRun, assert_ok, build, run_dbt
+from conftest import DbtRun, assert_ok, run_dbt, shared_build
 from scipy.cluster.hierarchy import fcluster, linkage
 
 from customer_segmentation import report
@@ -66,25 +66,20 @@ CUSTOM_FEATURES = {
 }
 
 
-@pytest.fixture(scope="session")
-def rfm_report_build(tmp_path_factory) -> DbtRun:
-    """The demo purchases seed through the rfm preset (no categorical features)."""
-    return assert_ok(
-        build(tmp_path_factory.mktemp("rfm_report"), stability=True, preset="rfm", n_init=10)
-    )
+# The rfm page reads the session's rfm build (conftest.rfm_build: the demo purchases through
+# the rfm preset, no categorical features), the same one test_e2e_rfm.py reads.
 
 
 @pytest.fixture(scope="session")
 def custom_report_build(tmp_path_factory) -> DbtRun:
     """The demo customers with a custom set: one log1p measure and one categorical."""
-    return assert_ok(
-        build(
-            tmp_path_factory.mktemp("custom_report"),
-            stability=True,
-            features=CUSTOM_FEATURES,
-            k=4,
-            n_init=10,
-        )
+    return shared_build(
+        tmp_path_factory,
+        "custom_report",
+        stability=True,
+        features=CUSTOM_FEATURES,
+        k=4,
+        n_init=10,
     )
 
 
@@ -101,8 +96,8 @@ def rendered(demo_build, tmp_path_factory) -> tuple[report.ReportResult, str]:
 
 
 @pytest.fixture(scope="module")
-def rfm_rendered(rfm_report_build, tmp_path_factory) -> tuple[report.ReportResult, str]:
-    return _render(rfm_report_build, tmp_path_factory.mktemp("rfm_page"))
+def rfm_rendered(rfm_build, tmp_path_factory) -> tuple[report.ReportResult, str]:
+    return _render(rfm_build, tmp_path_factory.mktemp("rfm_page"))
 
 
 @pytest.fixture(scope="module")
@@ -506,13 +501,13 @@ def test_missing_marts_named(tmp_path):
 # Other feature sets
 
 
-def test_rfm_report_follows_its_features(rfm_rendered, rfm_report_build):
+def test_rfm_report_follows_its_features(rfm_rendered, rfm_build):
     result, page = rfm_rendered
     expected = [c for c in FIRST_RUN_CHARTS if c not in CATEGORY_CHARTS]
     assert result.chart_ids == expected
     _assert_real_figures(page, expected)
     assert CASE_STUDY_WORDS.findall(_visible(page)) == []
-    labels = [label for _, label, _ in _report_measures(rfm_report_build)]
+    labels = [label for _, label, _ in _report_measures(rfm_build)]
     assert len(labels) == 4
     for chart_id in ("chart-profiles", "chart-boxplots"):
         caption = _caption(page, chart_id)
@@ -520,10 +515,10 @@ def test_rfm_report_follows_its_features(rfm_rendered, rfm_report_build):
     assert f"{labels[0]} (y, the first measure in report order)" in _caption(page, "chart-scatter")
 
 
-def test_rfm_report_tables(rfm_rendered, rfm_report_build):
+def test_rfm_report_tables(rfm_rendered, rfm_build):
     _, page = rfm_rendered
     table = _table(page, "table-profiles")
-    segments = rfm_report_build.query("select recommended_action from marts.segment_profiles")
+    segments = rfm_build.query("select recommended_action from marts.segment_profiles")
     assert _body_rows(table) == len(segments)
     text = html.unescape(re.sub(r"<[^>]+>", "", table))
     assert all(action in text for (action,) in segments)
@@ -534,10 +529,10 @@ def test_rfm_report_tables(rfm_rendered, rfm_report_build):
     assert "<h2>Effect tests</h2>" in page
 
 
-def test_rfm_z_scatter_outliers(rfm_rendered, rfm_report_build):
+def test_rfm_z_scatter_outliers(rfm_rendered, rfm_build):
     _, page = rfm_rendered
-    total = rfm_report_build.scalar("select count(*) from marts.customer_segments")
-    expected = _z_outliers(rfm_report_build)
+    total = rfm_build.scalar("select count(*) from marts.customer_segments")
+    expected = _z_outliers(rfm_build)
     assert f"dropped: {expected:,} of the {total:,} sampled customers" in _caption(
         page, "chart-segments-z"
     )
