@@ -218,22 +218,41 @@ def position_sums(z: np.ndarray, centres: np.ndarray, reference: np.ndarray) -> 
     return cluster_sums(positions_among(z, reference), labels, centres.shape[0])
 
 
-def exact_position_sums(z: np.ndarray, centres: np.ndarray) -> ClusterSums:
-    """:func:`position_sums` with every row of ``z`` (n, d) as the reference, from one sort
-    per column: a run of t equal values starting at sorted index s has position
-    (2 s + t) / (2 n) for each of its rows. Placing each row into the sorted column by binary
+def exact_position_sums(
+    z: np.ndarray, centres: np.ndarray, labels: np.ndarray | None = None
+) -> ClusterSums:
+    """:func:`position_sums` with every row of ``z`` (n, d) as the reference, summed per
+    ``labels`` (n,) (default: each row's nearest centre).
+
+    A run of t equal values starting at sorted index s has position (2 s + t) / (2 n) for each
+    of its rows (:func:`column_positions`). Placing each row into the sorted column by binary
     search instead costs about 20 s per column at 10M rows (cache misses); this about 1 s."""
-    labels = nearest(z, centres).segment
-    n, d = z.shape
+    labels = nearest(z, centres).segment if labels is None else labels
     m = centres.shape[0]
-    sums = np.zeros((m, d))
-    for j in range(d):
-        order = np.argsort(z[:, j])
-        starts, lengths = tie_runs(z[order, j])
-        positions = np.repeat((2.0 * starts + lengths) / (2.0 * n), lengths)
-        sums[:, j] = np.bincount(labels[order], weights=positions, minlength=m)
+    sums = np.column_stack(
+        [np.bincount(labels, weights=column_positions(column), minlength=m) for column in z.T]
+    )
     counts = np.bincount(labels, minlength=m).astype(np.int64)
-    return ClusterSums(counts, sums, np.zeros(m), np.zeros(m))
+    return ClusterSums(counts, sums.reshape(m, z.shape[1]), np.zeros(m), np.zeros(m))
+
+
+def column_positions(values: np.ndarray) -> np.ndarray:
+    """Each value's position among ``values`` (n,): (2 s + t) / (2 n) for a run of t equal
+    values from sorted index s. A column of at most two distinct values (a one-hot column)
+    needs no sort: at 10M rows, 11 of the case study's 13 columns."""
+    n = values.shape[0]
+    low, high = values.min(initial=np.inf), values.max(initial=-np.inf)
+    at_low = values == low
+    if np.all(at_low | (values == high)):
+        below = int(np.count_nonzero(at_low))
+        if below == n:
+            return np.full(n, 0.5)
+        return np.where(at_low, below / (2.0 * n), (2.0 * below + (n - below)) / (2.0 * n))
+    order = np.argsort(values)
+    starts, lengths = tie_runs(values[order])
+    positions = np.empty(n)
+    positions[order] = np.repeat((2.0 * starts + lengths) / (2.0 * n), lengths)
+    return positions
 
 
 def standardised_columns(

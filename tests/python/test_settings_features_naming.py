@@ -257,7 +257,12 @@ def test_exact_position_sums_equal_placing_every_row_in_the_sorted_columns():
 
     rng = np.random.default_rng(12)
     values = np.column_stack(
-        [rng.integers(0, 6, size=2000).astype(float), rng.normal(size=2000), np.zeros(2000)]
+        [
+            rng.integers(0, 6, size=2000).astype(float),
+            rng.normal(size=2000),
+            np.zeros(2000),
+            np.where(rng.random(2000) < 0.3, 2.5, -0.7),  # two values: no sort
+        ]
     )
     centres = values[rng.choice(2000, 4, replace=False)]
     fast = exact_position_sums(values, centres)
@@ -265,3 +270,12 @@ def test_exact_position_sums_equal_placing_every_row_in_the_sorted_columns():
     np.testing.assert_array_equal(fast.counts, slow.counts)
     np.testing.assert_allclose(fast.sums, slow.sums, rtol=1e-12)
     assert np.allclose(fast.sums[:, 2], 0.5 * fast.counts)  # one tie run: the middle
+    labels = rng.integers(0, 4, size=2000)  # any given assignment is summed as given
+    given = exact_position_sums(values, centres, labels)
+    np.testing.assert_array_equal(given.counts, np.bincount(labels, minlength=4))
+    for j in range(values.shape[1]):
+        reference = np.sort(values[:, j])
+        left = np.searchsorted(reference, values[:, j], "left")
+        right = np.searchsorted(reference, values[:, j], "right")
+        expected = np.bincount(labels, weights=(left + right) / 4000, minlength=4)
+        np.testing.assert_allclose(given.sums[:, j], expected, rtol=1e-12)
