@@ -29,6 +29,10 @@ from customer_segmentation.settings import SegmentationSettings
 
 #: A relation of the engine (DuckDB relation or Arrow table; Spark DataFrame).
 Rows = Any
+#: segment ids (k,) for the centres in order, or None for 1..k
+SegmentIds = np.ndarray | None
+#: the source-feature groups of the z columns (top features), or None for none
+Groups = FeatureGroups | None
 
 
 @dataclass(frozen=True)
@@ -109,11 +113,7 @@ class Engine(Protocol):
         ...
 
     def assign(
-        self,
-        z: Rows,
-        centres: np.ndarray,
-        ids: np.ndarray | None = None,
-        groups: FeatureGroups | None = None,
+        self, z: Rows, centres: np.ndarray, ids: SegmentIds = None, groups: Groups = None
     ) -> Rows:
         """ml_customer_assignments: nearest + runner-up centre per row, labelled by ``ids``
         (default 1..k), and with ``groups`` the margin's top features, in the same pass

@@ -17,8 +17,7 @@ import pyarrow as pa
 from sklearn.metrics import silhouette_score
 
 from customer_segmentation.clustering import fit_kmeans
-from customer_segmentation.engines.base import LloydFit, Rows, two_stage_label
-from customer_segmentation.explain import FeatureGroups
+from customer_segmentation.engines.base import Groups, LloydFit, Rows, SegmentIds, two_stage_label
 from customer_segmentation.features import KEY_COLUMN, Z_SUFFIX, to_matrix, z_columns
 from customer_segmentation.kernels import (
     ClusterSums,
@@ -170,11 +169,7 @@ class LocalEngine:
         return sums.means(np.full(centres.shape, np.nan))
 
     def assign(
-        self,
-        z: Rows,
-        centres: np.ndarray,
-        ids: np.ndarray | None = None,
-        groups: FeatureGroups | None = None,
+        self, z: Rows, centres: np.ndarray, ids: SegmentIds = None, groups: Groups = None
     ) -> pa.Table:
         table = self._z(z)
         reporter("ml_customer_assignments")(

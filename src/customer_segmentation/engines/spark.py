@@ -43,8 +43,8 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from customer_segmentation.clustering import MAX_ITER, KDiagnostic, seeded_sample
-from customer_segmentation.engines.base import LloydFit, two_stage_label
-from customer_segmentation.explain import FeatureGroups, top_feature_names
+from customer_segmentation.engines.base import Groups, LloydFit, SegmentIds, two_stage_label
+from customer_segmentation.explain import top_feature_names
 from customer_segmentation.features import KEY_COLUMN, Z_SUFFIX, to_matrix, z_name
 from customer_segmentation.kernels import (
     CLUSTER_SUMS_SCHEMA,
@@ -158,6 +158,26 @@ def existing_table(spark: SparkSession, schema: str, identifier: str) -> DataFra
     runs before ml_kmeans_fit, reads it instead."""
     name = f"{schema}.{identifier}"
     return spark.table(name) if spark.catalog.tableExists(name) else None
+
+
+def fit_mllib(
+    frame: DataFrame, columns: list[str], k: int, seed: int, max_iter: int, tol: float | None = None
+) -> Any:
+    """MLlib k-means (k-means|| start, :data:`INIT_STEPS`) on ``columns`` of ``frame``: the
+    fitted model (features in ``_cs_features``, labels in ``_cs_label``); ``tol`` None keeps
+    MLlib's default."""
+    estimator = KMeans(
+        featuresCol=_VECTOR,
+        predictionCol=_LABEL,
+        k=k,
+        initMode="k-means||",
+        initSteps=INIT_STEPS,
+        seed=seed,
+        maxIter=max_iter,
+    )
+    if tol is not None:
+        estimator = estimator.setTol(tol)
+    return estimator.fit(VectorAssembler(inputCols=columns, outputCol=_VECTOR).transform(frame))
 
 
 class SparkEngine:
@@ -348,11 +368,7 @@ class SparkEngine:
         return sums.means(np.full(centres.shape, np.nan))
 
     def assign(
-        self,
-        z: DataFrame,
-        centres: np.ndarray,
-        ids: np.ndarray | None = None,
-        groups: FeatureGroups | None = None,
+        self, z: DataFrame, centres: np.ndarray, ids: SegmentIds = None, groups: Groups = None
     ) -> DataFrame:
         """customer_id, segment_id (``ids``, default 1-based positions), distance_to_centroid,
         second_segment_id, distance_to_second_centroid, margin and, with ``groups``, the
@@ -417,15 +433,8 @@ class SparkEngine:
         rows = seeded_sample(self.count(z), MICRO_CLUSTER_SAMPLE_ROWS, settings.random_state)
         sample, _ = self.layout(z, rows)
         try:
-            model = KMeans(
-                featuresCol=_VECTOR,
-                predictionCol=_LABEL,
-                k=n_micro,
-                initMode="k-means||",
-                initSteps=INIT_STEPS,
-                seed=settings.random_state,
-                maxIter=MICRO_CLUSTER_MAX_ITER,
-            ).fit(VectorAssembler(inputCols=columns, outputCol=_VECTOR).transform(sample))
+            seed = settings.random_state
+            model = fit_mllib(sample, columns, n_micro, seed, MICRO_CLUSTER_MAX_ITER)
         finally:
             sample.unpersist()
         everyone = VectorAssembler(inputCols=columns, outputCol=_VECTOR).transform(

@@ -14,8 +14,6 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-from pyspark.ml.clustering import KMeans
-from pyspark.ml.feature import VectorAssembler
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -60,20 +58,9 @@ def mllib_kmeans(frame: DataFrame, k: int, seed: int) -> tuple[np.ndarray, int]:
     """MLlib k-means (k-means|| start) -> centroids (k, d) and its iteration count. MLlib may
     return fewer centres than k on few distinct points: the last centre is repeated (those
     clusters stay empty)."""
-    from customer_segmentation.engines.spark import INIT_STEPS, KMEANS_TOL, z_columns
+    from customer_segmentation.engines.spark import KMEANS_TOL, fit_mllib, z_columns
 
-    vector, label = "_cs_features", "_cs_label"
-    assembled = VectorAssembler(inputCols=z_columns(frame), outputCol=vector).transform(frame)
-    model = KMeans(
-        featuresCol=vector,
-        predictionCol=label,
-        k=k,
-        initMode="k-means||",
-        initSteps=INIT_STEPS,
-        seed=seed,
-        maxIter=MAX_ITER,
-        tol=KMEANS_TOL,
-    ).fit(assembled)
+    model = fit_mllib(frame, z_columns(frame), k, seed, MAX_ITER, KMEANS_TOL)
     centres = np.array([np.asarray(c, dtype=np.float64) for c in model.clusterCenters()])
     if centres.shape[0] < k:
         centres = np.vstack([centres, np.repeat(centres[-1:], k - centres.shape[0], axis=0)])
@@ -123,18 +110,9 @@ def _diagnose(
         davies = davies_bouldin(sums)
     seconds = time.perf_counter() - started
     report(f"k = {k}: WCSS {sums.wcss:,.1f} ({seconds:.1f} s)")
-    return KDiagnostic(
-        k=k,
-        wcss=sums.wcss,
-        silhouette=silhouette,
-        calinski_harabasz=calinski,
-        davies_bouldin=davies,
-        n_iter=n_iter,
-        converged=n_iter < MAX_ITER,
-        seconds=seconds,
-        centroids=centres,
-        best_from=best_from,
-    )
+    scores = (silhouette, calinski, davies)  # in KDiagnostic's field order
+    converged = n_iter < MAX_ITER
+    return KDiagnostic(k, sums.wcss, *scores, n_iter, converged, seconds, centres, best_from)
 
 
 def diagnose_with_mllib(
