@@ -206,3 +206,31 @@ def test_a_sample_of_a_duckdb_relation_reads_only_its_rows_and_counts_without_a_
     whole = LocalEngine(con).matrix(con.table("z"))
     np.testing.assert_array_equal(sampled, whole[rows])
     np.testing.assert_array_equal(sampled[:, 0], np.sin(rows))
+
+
+def test_scaler_from_a_duckdb_relation_equals_the_arrow_fit_bit_for_bit():
+    import duckdb
+
+    rng = np.random.default_rng(9)
+    n = 5_000
+    arrow = pa.table(
+        {
+            "customer_id": pa.array([f"c{i:05d}" for i in rng.permutation(n)]),
+            "minutes": pa.array(rng.gamma(2.0, 900.0, n)),
+            "count": pa.array(rng.integers(0, 50, n).astype(np.int32)),
+            "flag": pa.array(rng.integers(0, 2, n).astype(np.int64)),
+            "price": pa.array(np.round(rng.gamma(2.0, 40.0, n), 2)),
+        }
+    )
+    names = ["minutes", "count", "flag", "price"]
+    con = duckdb.connect()
+    con.register("features_arrow", arrow)
+    # price as DECIMAL: not packed in SQL (its cast may round differently), read per column
+    packed = con.sql("select * replace (price::double as price) from features_arrow")
+    fallback = con.sql("select * replace (price::decimal(12, 2) as price) from features_arrow")
+    reference = LocalEngine().fit_scaler(arrow, names, "customer_id")
+    for relation in (packed, fallback):
+        fitted = LocalEngine(con).fit_scaler(relation, names, "customer_id")
+        assert fitted.mean.tobytes() == reference.mean.tobytes()
+        assert fitted.std.tobytes() == reference.std.tobytes()
+        assert fitted.n_samples == n
