@@ -1,18 +1,15 @@
-"""Every SQL read of the report: ``marts.*`` of a built database, as plain records and arrays.
+"""Every SQL read of the report: ``marts.*`` of a built database or a serving file, read-only.
 
-Only ``marts.*`` is read, through a read-only DuckDB connection, so the report works on the
-build database and on the published serving file (views over Parquet) alike. Aggregates are
-computed in SQL (the correlation matrix is one pass of ``corr``; box-plot quartiles and
-whiskers are exact ``quantile_cont`` per segment) and the scatter charts read at most
-:data:`SCATTER_MAX_POINTS` rows (one repeatable reservoir sample, :func:`scatter_sample`).
+Aggregates run in SQL (correlations are one pass of ``corr``, box-plot quartiles exact
+``quantile_cont``); the scatters read one repeatable reservoir sample of at most
+:data:`SCATTER_MAX_POINTS` customers (:func:`scatter_sample`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import numpy as np
@@ -29,17 +26,8 @@ REQUIRED_MARTS = (
     "segment_centroids",
     "segmentation_runs",
 )
-#: Read when present. Without feature_definitions (e.g. a serving file that does not publish
-#: it) the feature set is derived from segment_centroids and customer_segments (labels are then
-#: column names); without the effect-test marts the effect tests are left out with a note.
-OPTIONAL_MARTS = (
-    "feature_definitions",
-    "category_effect_tests",
-    "category_association_tests",
-    "category_association_cells",
-    "segment_transitions",
-    "segment_drift",
-)
+# Read when present: feature_definitions (else derived from other marts, labels are column
+# names), the category_* effect tests (else a note), segment_transitions and segment_drift.
 SCATTER_MAX_POINTS = 20_000
 SAMPLE_SEED = 42
 #: The z-unit scatter drops customers with |z| above this on either plotted axis.
@@ -52,8 +40,7 @@ class ReportError(RuntimeError):
     """The report cannot be rendered from this database; the message says why."""
 
 
-@dataclass(frozen=True)
-class MeasureStats:
+class MeasureStats(NamedTuple):
     """Whole-table statistics of one measure (original units), from one SQL pass."""
 
     mean: float
@@ -62,6 +49,16 @@ class MeasureStats:
     maximum: float
     skewness: float | None
     count: int
+
+
+class Dendrogram(NamedTuple):
+    """marts.segment_dendrogram in merge order: ``merges`` (m, 4) left node, right node,
+    height, leaves (scipy's linkage layout); ``customers`` (m,) customers under each merge;
+    ``method`` the linkage method of the last merge (None for an empty tree)."""
+
+    merges: np.ndarray
+    customers: np.ndarray
+    method: str | None
 
 
 def ident(name: str) -> str:
@@ -85,8 +82,7 @@ def connect(database: Path) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as error:
         raise ReportError(f"{database}: cannot open read-only ({error})") from error
     con.execute("set enable_progress_bar = false")  # long scans would draw one on stderr
-    present = marts(con)
-    missing = [f"marts.{mart}" for mart in REQUIRED_MARTS if mart not in present]
+    missing = [f"marts.{mart}" for mart in REQUIRED_MARTS if mart not in marts(con)]
     if missing:
         con.close()
         raise ReportError(
@@ -98,17 +94,28 @@ def connect(database: Path) -> duckdb.DuckDBPyConnection:
 
 def marts(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Names of the tables and views in schema ``marts``."""
-    rows = con.execute(
-        "select table_name from information_schema.tables where table_schema = 'marts'"
-    ).fetchall()
-    return {row[0] for row in rows}
+    sql = "select table_name from information_schema.tables where table_schema = 'marts'"
+    return {row[0] for row in con.execute(sql).fetchall()}
 
 
-def records(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
-    """Rows of ``sql`` as dictionaries keyed by column name."""
-    cursor = con.execute(sql)
+def records(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()
+) -> list[dict[str, Any]]:
+    """Rows of ``sql`` (with ``?`` ``params``) as dictionaries keyed by column name."""
+    cursor = con.execute(sql, list(params))
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def table(
+    con: duckdb.DuckDBPyConnection, name: str, order: str | None = None
+) -> list[dict[str, Any]]:
+    """Every row of ``marts.<name>`` (a fixed mart name), optionally ordered."""
+    return records(con, f"select * from marts.{name}" + (f" order by {order}" if order else ""))
+
+
+def _columns(con: duckdb.DuckDBPyConnection, name: str) -> set[str]:
+    return {row[0] for row in con.execute(f"describe marts.{name}").fetchall()}
 
 
 def floats(values: Any) -> np.ndarray:
@@ -127,45 +134,24 @@ def latest_run(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def run_transitions(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
-    """segment_transitions cells of run ``run_id`` (empty on the first run of a database, or
-    when the mart is absent): from_segment_id, to_segment_id (null = new / gone),
-    count_customers."""
+    """segment_transitions cells of ``run_id`` (from_segment_id, to_segment_id, null = new /
+    gone, count_customers); empty on a first run or without the mart."""
     if "segment_transitions" not in marts(con):
         return []
-    cursor = con.execute(
+    return records(
+        con,
         "select from_segment_id, to_segment_id, count_customers from marts.segment_transitions "
         "where run_id = ? order by from_segment_id nulls first, to_segment_id nulls last",
         [run_id],
     )
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def run_drift(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any] | None:
-    """The segment_drift row of run ``run_id``, None when absent."""
+    """The segment_drift row of ``run_id``, None when absent."""
     if "segment_drift" not in marts(con):
         return None
-    cursor = con.execute("select * from marts.segment_drift where run_id = ?", [run_id])
-    names = [column[0] for column in cursor.description]
-    rows = cursor.fetchall()
-    return dict(zip(names, rows[0], strict=True)) if rows else None
-
-
-def table(
-    con: duckdb.DuckDBPyConnection, name: str, order: str | None = None
-) -> list[dict[str, Any]]:
-    """Every row of ``marts.<name>`` (a fixed mart name), optionally ordered."""
-    return records(con, f"select * from marts.{name}" + (f" order by {order}" if order else ""))
-
-
-def centroids(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """segment_centroids rows: segment_id, feature_name, centroid_z, centroid_original,
-    feature_mean and feature_std (fit units)."""
-    return records(
-        con,
-        "select segment_id, feature_name, centroid_z, centroid_original, feature_mean, "
-        "feature_std from marts.segment_centroids",
-    )
+    rows = records(con, "select * from marts.segment_drift where run_id = ?", [run_id])
+    return rows[0] if rows else None
 
 
 def fit_moments(centroid_rows: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:
@@ -183,26 +169,12 @@ def derived_definitions(
     categories: dict[str, list[tuple[int, str]]],
     set_name: str = "",
 ) -> list[dict[str, Any]]:
-    """feature_definitions-shaped rows rebuilt from other marts, for databases without it.
-
-    Parameters
-    ----------
-    fit_features : sequence of dict
-        One row per fit feature: feature_name, feature_position, feature_kind,
-        feature_transform (from segment_centroids).
-    profile_columns : set of str
-        segment_profiles columns: a measure with ``share_of_<name>`` is summable.
-    categories : dict of str to list of (int, str)
-        Categorical name -> (code, name) present in customer_segments. The one-hot columns
-        ``is_<categorical>_<key>`` of a categorical are replaced by these categories.
-    set_name : str
-        The feature_set label (segmentation_runs.feature_set).
-
-    Returns
-    -------
-    list of dict
-        Rows for :meth:`FeatureSet.from_rows`; labels are the column names with spaces.
-    """
+    """feature_definitions-shaped rows for :meth:`FeatureSet.from_rows`, rebuilt from other
+    marts for a database without it: ``fit_features`` (feature_name, feature_position,
+    feature_kind, feature_transform of segment_centroids), ``profile_columns`` (a measure with
+    ``share_of_<name>`` is summable) and ``categories`` (categorical -> (code, name) present in
+    customer_segments, which replace its ``is_<categorical>_<key>`` columns). Labels are the
+    column names with spaces."""
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     by_length = sorted(categories, key=len, reverse=True)
@@ -225,33 +197,25 @@ def derived_definitions(
         if categorical is None or categorical in seen:
             continue
         seen.add(categorical)
-        rows += _category_rows(base, categorical, categories[categorical], len(rows))
+        rows += [
+            {
+                **base,
+                "feature_name": f"is_{categorical}_{code}",
+                "feature_position": len(rows) + i + 1,
+                "source_feature": categorical,
+                "feature_label": label,
+                "is_summable": False,
+                "category_code": code,
+            }
+            for i, (code, label) in enumerate(categories[categorical])
+        ]
     return rows
 
 
-def _category_rows(
-    base: dict[str, Any], categorical: str, present: list[tuple[int, str]], before: int
-) -> list[dict[str, Any]]:
-    """One feature_definitions row per (code, name) ``present`` of ``categorical``, numbered
-    after the ``before`` rows already made."""
-    return [
-        {
-            **base,
-            "feature_name": f"is_{categorical}_{code}",
-            "feature_position": before + i + 1,
-            "source_feature": categorical,
-            "feature_label": label,
-            "is_summable": False,
-            "category_code": code,
-        }
-        for i, (code, label) in enumerate(present)
-    ]
-
-
 def categories_present(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[int, str]]]:
-    """Categorical name -> (code, name) of every category present in customer_segments (the
+    """Categorical name -> (code, name) of every category in customer_segments (the
     categoricals are the ``<name>_code`` columns with a ``<name>_name`` beside them)."""
-    columns = {row[0] for row in con.execute("describe marts.customer_segments").fetchall()}
+    columns = _columns(con, "customer_segments")
     names = [c[: -len("_code")] for c in sorted(columns) if c.endswith("_code")]
     found = {}
     for name in (n for n in names if f"{n}_name" in columns):
@@ -275,11 +239,10 @@ def read_features(con: duckdb.DuckDBPyConnection) -> FeatureSet:
             "select distinct feature_name, feature_position, feature_kind, feature_transform "
             "from marts.segment_centroids",
         )
-        profiles = {row[0] for row in con.execute("describe marts.segment_profiles").fetchall()}
-        runs = {row[0] for row in con.execute("describe marts.segmentation_runs").fetchall()}
         set_name = ""
-        if "feature_set" in runs:
+        if "feature_set" in _columns(con, "segmentation_runs"):
             set_name = str(latest_run(con).get("feature_set") or "")
+        profiles = _columns(con, "segment_profiles")
         rows = derived_definitions(fit, profiles, categories_present(con), set_name)
     if not rows:
         raise ReportError("the feature set is empty (marts.feature_definitions); rebuild")
@@ -289,29 +252,19 @@ def read_features(con: duckdb.DuckDBPyConnection) -> FeatureSet:
 def measure_stats(
     con: duckdb.DuckDBPyConnection, measures: Sequence[Feature]
 ) -> dict[str, MeasureStats]:
-    """Mean, min, median, max, skewness and count of every measure over all customers.
-
-    One SQL pass over ``marts.customer_segments``; values are in original units.
-    """
-    if not measures:
-        return {}
+    """Mean, min, median, max, skewness and count of every measure over all customers, in
+    original units, from one SQL pass (NULL: NaN, skewness None)."""
     functions = ("avg", "min", "median", "max", "skewness", "count")
     parts = [f"{function}({_double(m.name)})" for m in measures for function in functions]
+    if not parts:
+        return {}
     values = con.execute(f"select {', '.join(parts)} from marts.customer_segments").fetchone()
-
-    def number(value: Any) -> float:
-        return float("nan") if value is None else float(value)
-
     stats = {}
     for i, m in enumerate(measures):
-        mean, low, median, high, skewness, count = values[6 * i : 6 * i + 6]
+        *moments, skewness, count = values[6 * i : 6 * i + 6]
+        moments = [float("nan") if v is None else float(v) for v in moments]
         stats[m.name] = MeasureStats(
-            mean=number(mean),
-            minimum=number(low),
-            median=number(median),
-            maximum=number(high),
-            skewness=None if skewness is None else float(skewness),
-            count=int(count),
+            *moments, None if skewness is None else float(skewness), int(count)
         )
     return stats
 
@@ -319,33 +272,24 @@ def measure_stats(
 def correlation_matrix(
     con: duckdb.DuckDBPyConnection, features: FeatureSet | None = None
 ) -> tuple[list[str], np.ndarray]:
-    """Pearson correlations of the measures and one-hot columns, computed in one SQL pass.
+    """Pearson correlations over all of ``marts.customer_segments``, in one SQL pass.
 
-    The columns are the feature set's measures and its one-hot columns (``<categorical>_code =
-    code`` as 0/1), in fit order; ``code`` features (a categorical's code used as a number)
-    are left out. DuckDB's ``corr`` aggregates run over the whole of
-    ``marts.customer_segments``, so nothing row-level is fetched.
-
-    Parameters
-    ----------
-    con : duckdb.DuckDBPyConnection
-        A connection to a database holding ``marts.customer_segments``.
-    features : FeatureSet, optional
-        The feature set (default: :func:`read_features`).
-
-    Returns
-    -------
-    labels : list of str
-        Labels in matrix order: a measure's label, ``<categorical>: <category>`` for one-hots.
-    matrix : numpy.ndarray
-        Symmetric (p, p) correlations; NaN where a column is constant.
+    The columns are the measures and the one-hot columns (``<categorical>_code = code`` as 0/1,
+    labelled ``<categorical>: <category>``) of ``features`` (default :func:`read_features`), in
+    fit order; ``code`` features are left out. Returns the labels and the symmetric (p, p)
+    matrix, NaN where a column is constant.
     """
-    columns = _correlation_columns(features or read_features(con))
+    columns = []
+    for f in (features or read_features(con)).features:
+        if f.kind == "numeric":
+            columns.append((f.label, _double(f.name)))
+        elif f.kind == "one_hot":
+            expression = f"cast({ident(f.source + '_code')} = {int(f.category_code)} as integer)"
+            columns.append((f"{f.source.replace('_', ' ')}: {f.label}", expression))
     size = len(columns)
     if size == 0:
         return [], np.empty((0, 0))
-    # Each column is computed once in the subquery; corr runs on the off-diagonal pairs only
-    # (the diagonal is 1, or undefined for a constant column).
+    # corr on the off-diagonal pairs only; the diagonal is 1, or undefined for a constant column.
     projected = ", ".join(f"{expression} as f{i}" for i, (_, expression) in enumerate(columns))
     pairs = [(i, j) for i in range(size) for j in range(i + 1, size)]
     aggregates = [f"corr(f{i}, f{j})" for i, j in pairs]
@@ -353,90 +297,40 @@ def correlation_matrix(
     values = con.execute(
         f"select {', '.join(aggregates)} from (select {projected} from marts.customer_segments)"
     ).fetchone()
-    return [label for label, _ in columns], _symmetric(size, pairs, values)
-
-
-def _symmetric(size: int, pairs: list[tuple[int, int]], values: Sequence[Any]) -> np.ndarray:
-    """(size, size) matrix from one correlation per pair (None = undefined) followed by one
-    "column varies" flag per column (diagonal 1, else NaN)."""
     matrix = np.full((size, size), np.nan)
     for (i, j), value in zip(pairs, values[: len(pairs)], strict=True):
         matrix[i, j] = matrix[j, i] = np.nan if value is None else float(value)
     for i, varies in enumerate(values[len(pairs) :]):
         matrix[i, i] = 1.0 if varies else np.nan
-    return matrix
-
-
-def _correlation_columns(features: FeatureSet) -> list[tuple[str, str]]:
-    """(label, SQL expression) of every correlated column: measures and one-hot columns
-    (``<categorical>_code = code`` as 0/1), in fit order; ``code`` columns are left out."""
-    columns = []
-    for f in features.features:
-        if f.kind == "numeric":
-            columns.append((f.label, _double(f.name)))
-        elif f.kind == "one_hot":
-            expression = f"cast({ident(f.source + '_code')} = {int(f.category_code)} as integer)"
-            columns.append((f"{f.source.replace('_', ' ')}: {f.label}", expression))
-    return columns
+    return [label for label, _ in columns], matrix
 
 
 def count_customers(con: duckdb.DuckDBPyConnection) -> int:
-    return int(con.execute("select count(*) from marts.customer_segments").fetchone()[0])
+    # fetchall, not fetchone: the result must be finished before con.sql runs.
+    return int(con.execute("select count(*) from marts.customer_segments").fetchall()[0][0])
 
 
 def scatter_sample(
     con: duckdb.DuckDBPyConnection, columns: Sequence[str]
 ) -> tuple[dict[str, np.ndarray], int]:
-    """At most SCATTER_MAX_POINTS customers (repeatable reservoir sample) and the total.
+    """The one sample every scatter draws, and the number of customers.
 
-    The one place the report samples rows: every scatter draws this sample.
-
-    Parameters
-    ----------
-    con : duckdb.DuckDBPyConnection
-        A connection holding ``marts.customer_segments``.
-    columns : sequence of str
-        Measure columns to fetch besides customer_id and segment_id.
-
-    Returns
-    -------
-    sample : dict of str to numpy.ndarray
-        customer_id, segment_id and ``columns``, each (n,) float64 (NaN for NULL), ordered by
-        customer_id; n = min(total, SCATTER_MAX_POINTS).
-    total : int
-        Customers in the table.
+    The sample maps customer_id, segment_id and each of ``columns`` to (n,) float64 (NaN for
+    NULL), ordered by customer_id: a repeatable reservoir sample of n = min(total,
+    SCATTER_MAX_POINTS) customers.
     """
-    total = count_customers(con)
     selected = ", ".join(["customer_id", "segment_id", *(ident(c) for c in columns)])
     fetched = con.execute(
-        f"""
-        select {selected}
-        from (
-            select {selected}
-            from marts.customer_segments
-            using sample reservoir({int(SCATTER_MAX_POINTS)} rows) repeatable ({int(SAMPLE_SEED)})
-        )
-        order by customer_id
-        """
+        f"select {selected} from (select {selected} from marts.customer_segments "
+        f"using sample reservoir({int(SCATTER_MAX_POINTS)} rows) repeatable ({int(SAMPLE_SEED)})"
+        ") order by customer_id"
     ).fetchnumpy()
-    return {name: floats(values) for name, values in fetched.items()}, total
+    return {name: floats(values) for name, values in fetched.items()}, count_customers(con)
 
 
 def outlier_mask(z: np.ndarray, limit: float = Z_OUTLIER_LIMIT) -> np.ndarray:
-    """True for rows with |z| > ``limit`` in any column.
-
-    Parameters
-    ----------
-    z : numpy.ndarray
-        (n, d) z-scores.
-    limit : float
-        The cut-off in standard deviations (default :data:`Z_OUTLIER_LIMIT`).
-
-    Returns
-    -------
-    numpy.ndarray
-        (n,) booleans; NaN z-scores do not count as outliers.
-    """
+    """(n,) True for the rows of (n, d) z-scores ``z`` with |z| > ``limit`` in any column
+    (NaN does not count)."""
     return np.any(np.abs(np.nan_to_num(z, nan=0.0)) > limit, axis=1)
 
 
@@ -444,13 +338,11 @@ def count_outliers(
     con: duckdb.DuckDBPyConnection,
     measures: Sequence[Feature],
     moments: dict[str, tuple[float, float]],
-    limit: float = Z_OUTLIER_LIMIT,
 ) -> int:
-    """Customers (of all, not the sample) with |z| > ``limit`` on any of ``measures``.
+    """Customers (all, not the sample) with |z| > Z_OUTLIER_LIMIT on any of ``measures``.
 
-    The z-scores are :func:`~customer_segmentation.scaling.column_z_scores` of the fit's
-    ``moments`` (name -> (mean, std)); the table is scanned in Arrow batches of
-    :data:`BATCH_ROWS`, so memory stays bounded on millions of customers.
+    z is :func:`~customer_segmentation.scaling.column_z_scores` of the fit's ``moments``
+    (name -> (mean, std)); the table is scanned in Arrow batches of :data:`BATCH_ROWS` rows.
     """
     used = [m for m in measures if m.name in moments]
     if not used:
@@ -459,38 +351,24 @@ def count_outliers(
     reader = con.sql(f"select {selected} from marts.customer_segments").to_arrow_reader(BATCH_ROWS)
     count = 0
     for batch in reader:
-        z = np.column_stack(
-            [
-                column_z_scores(
-                    batch.column(j).to_numpy(zero_copy_only=False), *moments[m.name], m.transform
-                )
-                for j, m in enumerate(used)
-            ]
-        )
-        count += int(outlier_mask(z, limit).sum())
+        z = [
+            column_z_scores(
+                batch.column(j).to_numpy(zero_copy_only=False), *moments[m.name], m.transform
+            )
+            for j, m in enumerate(used)
+        ]
+        count += int(outlier_mask(np.column_stack(z)).sum())
     return count
 
 
 def box_statistics(
     con: duckdb.DuckDBPyConnection, measure: str
 ) -> dict[int, dict[str, float | int]]:
-    """Per segment, Tukey box-plot statistics of one measure, exact, in SQL.
+    """Exact Tukey box-plot statistics of one measure per segment, in SQL.
 
-    Quartiles are ``quantile_cont`` (linear interpolation, as numpy's default); the whiskers
-    reach the furthest customer within 1.5 IQR of the box, as matplotlib draws them.
-
-    Parameters
-    ----------
-    con : duckdb.DuckDBPyConnection
-        A connection holding ``marts.customer_segments``.
-    measure : str
-        The measure column.
-
-    Returns
-    -------
-    dict of int to dict
-        segment_id -> q1, med, q3, whislo, whishi (original units), beyond (customers outside
-        the whiskers: the fliers, which are not drawn) and count (non-null values).
+    Returns segment_id -> q1, med, q3 (``quantile_cont``, numpy's default interpolation),
+    whislo, whishi (the furthest customer within 1.5 IQR of the box, as matplotlib draws it;
+    original units), beyond (customers outside the whiskers, not drawn) and count (non-null).
     """
     column = _double(measure)
     rows = records(
@@ -529,36 +407,18 @@ def box_statistics(
     return {int(row.pop("segment_id")): row for row in rows}
 
 
-@dataclass(frozen=True)
-class Dendrogram:
-    """marts.segment_dendrogram in merge order.
-
-    merges : (m, 4) left node, right node, height, leaves under the merge (scipy's linkage
-        matrix layout); customers : (m,) customers under each merge; method : the linkage
-        method of the last merge (None when the tree is empty).
-    """
-
-    merges: np.ndarray
-    customers: np.ndarray
-    method: str | None
-
-
 def dendrogram(con: duckdb.DuckDBPyConnection) -> Dendrogram:
     """The Ward tree as a linkage matrix plus customer counts."""
+    names = ("left_node_id", "right_node_id", "height", "count_leaves")
     columns = con.execute(
-        """
-        select left_node_id, right_node_id, height, count_leaves, count_customers, linkage_method
-        from marts.segment_dendrogram
-        order by merge_step
-        """
+        f"select {', '.join(names)}, count_customers, linkage_method "
+        "from marts.segment_dendrogram order by merge_step"
     ).fetchnumpy()
     methods = list(columns["linkage_method"])
-    names = ("left_node_id", "right_node_id", "height", "count_leaves")
-    merges = np.column_stack([floats(columns[name]) for name in names]) if methods else None
     return Dendrogram(
-        merges=merges if merges is not None else np.empty((0, 4)),
-        customers=floats(columns["count_customers"]),
-        method=str(methods[-1]) if methods else None,
+        np.column_stack([floats(columns[name]) for name in names]) if methods else np.empty((0, 4)),
+        floats(columns["count_customers"]),
+        str(methods[-1]) if methods else None,
     )
 
 
@@ -577,8 +437,8 @@ def association_cells(
     con: duckdb.DuckDBPyConnection, row_feature: str, col_feature: str
 ) -> list[dict[str, Any]]:
     """category_association_cells rows of one (row_feature, col_feature) pair."""
-    return [
-        row
-        for row in table(con, "category_association_cells")
-        if row["row_feature"] == row_feature and row["col_feature"] == col_feature
-    ]
+    return records(
+        con,
+        "select * from marts.category_association_cells where row_feature = ? and col_feature = ?",
+        [row_feature, col_feature],
+    )

@@ -80,7 +80,7 @@ def _measure_charts(
     drawn: list[Chart] = []
     if len(measures) >= 2:
         y, x = measures[0], measures[1]
-        centroids = reading.centroids(con)
+        centroids = reading.table(con, "segment_centroids")
         sample, _ = reading.scatter_sample(con, [x.name, y.name])
         outliers = reading.count_outliers(con, [x, y], reading.fit_moments(centroids))
         drawn += [
