@@ -31,6 +31,7 @@ _TEMPLATES = jinja2.Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+_TEMPLATES.filters["base64"] = lambda data: base64.b64encode(data).decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -57,16 +58,6 @@ class Table:
     head: list[Cell]
     rows: list[list[Cell]]
     css: str | None = None
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A chart as the page shows it."""
-
-    chart_id: str
-    title: str
-    caption: str
-    data: str
 
 
 def _th(*lines: str, small: str | None = None, css: str | None = None) -> Cell:
@@ -271,16 +262,10 @@ def drift_table(checks: list[DriftCheck]) -> Table:
     return Table("table-drift", head, rows)
 
 
-def figure(chart: d.Chart) -> Figure:
-    return Figure(
-        chart.chart_id, chart.title, chart.caption, base64.b64encode(chart.png).decode("ascii")
-    )
-
-
 @dataclass(frozen=True)
 class Page:
     """Everything the template shows; ``charts`` and ``tables`` are keyed by id and hold only
-    what the feature set allows (see :func:`render`)."""
+    what the feature set and the marts allow (the template leaves out, or notes, the rest)."""
 
     database: Path
     run: dict[str, Any]
@@ -289,9 +274,6 @@ class Page:
     charts: dict[str, d.Chart]
     tables: dict[str, Table]
     marts: set[str]
-    category_title: str | None = None
-    has_previous_run: bool = False
-    has_stability: bool = False
     generated: str = field(
         default_factory=lambda: datetime.now().isoformat(sep=" ", timespec="seconds")
     )
@@ -329,12 +311,9 @@ def render(page: Page) -> str:
         measures=d.and_list([m.label for m in features.report_measures]) or "none",
         categoricals=d.and_list([c.label for c in features.categoricals]) or "none",
         count_categoricals=len(features.categoricals),
-        figures={chart_id: figure(chart) for chart_id, chart in page.charts.items()},
+        figures=page.charts,
         tables=page.tables,
-        category_title=page.category_title,
         has_effect_tests="category_effect_tests" in page.marts,
-        has_previous_run=page.has_previous_run,
-        has_stability=page.has_stability,
         generated=page.generated,
         database=str(page.database),
     )

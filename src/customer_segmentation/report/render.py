@@ -20,9 +20,8 @@ from customer_segmentation.report import categories, charts, lifecycle, page, re
 from customer_segmentation.report.drawing import STYLE, Chart, axis_scale
 from customer_segmentation.report.reading import ReportError
 
-#: Every chart the report can hold, in page order. Which ones a report has depends on the
-#: feature set: the scatters need two measures, chart-categories and chart-residuals need
-#: categorical features (see :attr:`ReportResult.chart_ids`).
+#: Every chart the report can hold, in page order; which ones a report has depends on the
+#: feature set (:attr:`ReportResult.chart_ids`).
 CHART_IDS = (
     "chart-correlation",
     "chart-scatter",
@@ -41,24 +40,13 @@ CHART_IDS = (
 #: The charts that compare with the previous run: not on the first run of a database.
 PREVIOUS_RUN_CHART_IDS = ("chart-migration", "chart-drift")
 DEFAULT_OUT = Path("reports") / "segmentation_report.html"
+Tables = dict[str, page.Table]
 
 
 @dataclass(frozen=True)
 class ReportResult:
-    """What :func:`render_report` wrote.
-
-    Attributes
-    ----------
-    path : Path
-        The HTML file.
-    bytes : int
-        Its size.
-    seconds : float
-        Wall time of the whole render (queries, charts, writing).
-    chart_ids : list of str
-        The ``id`` of every ``<figure>`` in the page, in page order (a subset of
-        :data:`CHART_IDS` that depends on the feature set).
-    """
+    """What :func:`render_report` wrote: the HTML ``path``, its size in ``bytes``, the wall
+    ``seconds`` of the whole render and the ``chart_ids`` of its figures in page order."""
 
     path: Path
     bytes: int
@@ -98,61 +86,50 @@ def _measure_charts(
     return drawn
 
 
-def _category_charts(
-    con: duckdb.DuckDBPyConnection, features: FeatureSet
-) -> tuple[list[Chart], dict[str, page.Table], str | None]:
-    """The first measure by the first two categoricals (chart, table, section title)."""
+def _categoricals(con: duckdb.DuckDBPyConnection, features: FeatureSet) -> tuple[list, Tables]:
+    """The first measure by the first two categoricals (chart and table), the effect-test
+    tables and the residual heatmap of the first pair of categoricals. The effect tests are
+    left out without marts.category_effect_tests (the page shows a note)."""
+    drawn: list[Chart] = []
+    tables: Tables = {}
     pair = categories.category_pair(features)
-    if not pair or not features.measures:
-        return [], {}, None
-    measure = features.report_measures[0]
-    grid = categories.category_grid(reading.table(con, "customer_value_summary"), *pair)
-    chart = categories.categories_chart(grid, measure)
-    return [chart], {"table-categories": page.categories_table(grid, measure)}, chart.title
-
-
-def _effect_tests(
-    con: duckdb.DuckDBPyConnection, features: FeatureSet
-) -> tuple[list[Chart], dict[str, page.Table]]:
-    """The effect-test tables and the residual heatmap of the first pair of categoricals.
-
-    None without marts.category_effect_tests: the page then shows a note instead of the whole
-    section, so no chart is drawn that the page would not show.
-    """
+    if pair and features.measures:
+        measure = features.report_measures[0]
+        grid = categories.category_grid(reading.table(con, "customer_value_summary"), *pair)
+        drawn.append(categories.categories_chart(grid, measure))
+        tables["table-categories"] = page.categories_table(grid, measure)
     present = reading.marts(con)
-    if "category_effect_tests" not in present:
-        return [], {}
-    tables: dict[str, page.Table] = {}
+    if not pair or "category_effect_tests" not in present:
+        return drawn, tables
     effects = reading.table(con, "category_effect_tests")
     if effects:
         tables["table-effects-kw"] = page.effects_kw_table(effects, features)
     if "category_association_tests" not in present:
-        return [], tables
+        return drawn, tables
     tests = reading.association_tests(con, features)
-    if not tests:
-        return [], tables
-    tables["table-effects-chi"] = page.effects_chi_table(tests)
-    first = tests[0]
-    if "category_association_cells" not in present:
-        return [], tables
-    cells = reading.association_cells(con, first["row_feature"], first["col_feature"])
-    return ([categories.residuals_chart(cells, first, features)] if cells else []), tables
+    if tests:
+        tables["table-effects-chi"] = page.effects_chi_table(tests)
+    if tests and "category_association_cells" in present:
+        first = tests[0]
+        cells = reading.association_cells(con, first["row_feature"], first["col_feature"])
+        drawn += [categories.residuals_chart(cells, first, features)] if cells else []
+    return drawn, tables
 
 
 def _lifecycle(
     con: duckdb.DuckDBPyConnection, run: dict[str, Any], profiles: list[dict[str, Any]]
-) -> tuple[list[Chart], dict[str, page.Table], bool]:
-    """Stability bars (when computed), and against the previous run (when there is one) the
-    migration heatmap and the drift figures: (charts, tables, has a previous run)."""
+) -> tuple[list[Chart], Tables]:
+    """Stability bars (when computed) and, against the previous run (when there is one),
+    the migration heatmap, the drift figures and their table."""
     stability = lifecycle.stability_chart(profiles, run)
     drawn = [stability] if stability else []
     transitions = reading.run_transitions(con, run["run_id"])
     drift = reading.run_drift(con, run["run_id"])
     if not transitions or drift is None or not drift.get("count_previous_customers"):
-        return drawn, {}, False
+        return drawn, {}
     checks = lifecycle.drift_checks(drift)
     drawn += [lifecycle.migration_chart(transitions), lifecycle.drift_chart(checks)]
-    return drawn, {"table-drift": page.drift_table(checks)}, True
+    return drawn, {"table-drift": page.drift_table(checks)}
 
 
 def _collect(database: Path, con: duckdb.DuckDBPyConnection) -> page.Page:
@@ -165,9 +142,8 @@ def _collect(database: Path, con: duckdb.DuckDBPyConnection) -> page.Page:
     profiles = reading.table(con, "segment_profiles", "segment_id")
     stats = reading.measure_stats(con, features.report_measures)
     k = int(run["k"]) if run.get("k") is not None else len(profiles)
-    labels, matrix = reading.correlation_matrix(con, features)
     drawn = [
-        charts.correlation(labels, matrix, features),
+        charts.correlation(*reading.correlation_matrix(con, features), features),
         charts.elbow(reading.table(con, "segment_k_diagnostics", "k"), run),
         charts.dendrogram_chart(reading.dendrogram(con), k),
         *_measure_charts(con, features, profiles, stats, total),
@@ -176,58 +152,26 @@ def _collect(database: Path, con: duckdb.DuckDBPyConnection) -> page.Page:
         "table-profiles": page.profiles_table(profiles, features, stats),
         "table-run": page.run_table(run),
     }
-    category_charts, category_tables, category_title = _category_charts(con, features)
-    drawn += category_charts
-    tables.update(category_tables)
-    if features.categoricals:
-        effect_charts, effect_tables = _effect_tests(con, features)
-        drawn += effect_charts
-        tables.update(effect_tables)
-    lifecycle_charts, lifecycle_tables, has_previous = _lifecycle(con, run, profiles)
-    drawn += lifecycle_charts
-    tables.update(lifecycle_tables)
+    for more_charts, more_tables in (
+        _categoricals(con, features),
+        _lifecycle(con, run, profiles),
+    ):
+        drawn += more_charts
+        tables.update(more_tables)
+    charts_by_id = {chart.chart_id: chart for chart in drawn}
     return page.Page(
-        database=database,
-        run=run,
-        features=features,
-        segments=len(profiles),
-        charts={chart.chart_id: chart for chart in drawn},
-        tables=tables,
-        marts=reading.marts(con),
-        category_title=category_title,
-        has_previous_run=has_previous,
-        has_stability="chart-stability" in {chart.chart_id for chart in drawn},
+        database, run, features, len(profiles), charts_by_id, tables, reading.marts(con)
     )
 
 
 def render_report(database: str | Path, out: str | Path = DEFAULT_OUT) -> ReportResult:
-    """Render the segmentation report of a built database into one self-contained HTML file.
+    """Render the report of a built database (the ``dbt build`` database or the published
+    serving file, opened read-only, only ``marts.*`` read) into the HTML file ``out``.
 
-    The charts and tables follow the feature set in ``marts.feature_definitions`` (see the
-    package docstring): with two or more measures, the scatters of the first two (original
-    and z units, the latter without customers beyond |z| > 3 on either axis); with any
-    measure, per-measure bars and box plots by segment; with categorical features, the mean
-    of the first measure by the first two categoricals and the effect tests.
-
-    Parameters
-    ----------
-    database : str or Path
-        A DuckDB file holding the ``marts`` schema: the database ``dbt build`` wrote or the
-        published serving file. Opened read-only; only ``marts.*`` is queried.
-    out : str or Path
-        The HTML file to write; missing parent folders are created. The file is written
-        beside its final name and renamed into place, so a reader never sees half a report.
-
-    Returns
-    -------
-    ReportResult
-        The path written, its size in bytes, the render time and the chart ids.
-
-    Raises
-    ------
-    ReportError
-        The database does not exist, cannot be opened, or lacks a required mart (the message
-        names the file and the missing tables and says to run ``make demo``/``dbt build``).
+    Missing parent folders of ``out`` are created; the page is written beside it and renamed
+    into place, so a reader never sees half a report. Raises :class:`ReportError` when the
+    database is missing, cannot be opened or lacks a mart or column (the message names the
+    file and what is missing and says to run ``make demo``/``dbt build``).
     """
     started = time.perf_counter()
     database, out = Path(database), Path(out)
@@ -247,26 +191,16 @@ def render_report(database: str | Path, out: str | Path = DEFAULT_OUT) -> Report
     partial.write_text(page.render(content), encoding="utf-8")
     os.replace(partial, out)
     return ReportResult(
-        path=out,
-        bytes=out.stat().st_size,
-        seconds=time.perf_counter() - started,
-        chart_ids=[chart_id for chart_id in CHART_IDS if chart_id in content.charts],
+        out,
+        out.stat().st_size,
+        time.perf_counter() - started,
+        [chart_id for chart_id in CHART_IDS if chart_id in content.charts],
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: render the report and print one line (path, size, seconds, charts).
-
-    Parameters
-    ----------
-    argv : sequence of str, optional
-        Arguments (default: ``sys.argv[1:]``).
-
-    Returns
-    -------
-    int
-        0 on success, 2 when the database or its marts are missing.
-    """
+    Returns 0, or 2 when the database or its marts are missing."""
     parser = argparse.ArgumentParser(
         prog="python -m customer_segmentation.report",
         description="Write the segmentation report (one self-contained HTML file).",
