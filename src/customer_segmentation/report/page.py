@@ -1,8 +1,6 @@
-"""The HTML page: tables as data (:class:`Table` of :class:`Cell`), rendered with the Jinja2
-template ``templates/report.html.j2`` (autoescaped; the template lays out every table).
-
-The page has inline CSS, no script and no external asset: it can be mailed or attached as is.
-Charts are embedded as base64 PNG ``data:`` URIs.
+"""The HTML page: tables as data (:class:`Table` of :class:`Cell`), laid out by the autoescaped
+Jinja2 template ``templates/report.html.j2``: inline CSS, no script, no external asset (charts
+are base64 PNG ``data:`` URIs), so the file can be mailed as is.
 """
 
 from __future__ import annotations
@@ -137,7 +135,8 @@ def profiles_table(
             cells += _measure_cells(row, m, stats[m.name])
         for c in features.categoricals:
             share = number(row.get(f"share_in_dominant_{c.name}"), "{:.0%}")
-            cells.append(Cell((plain(row.get(f"dominant_{c.name}_name")),), aside=f"({share})"))
+            name = plain(row.get(f"dominant_{c.name}_name"))
+            cells.append(Cell((name,), aside=f"({share})"))
         cells.append(_action_cell(row))
         rows.append(cells)
     return Table("table-profiles", head, rows)
@@ -171,6 +170,22 @@ def categories_table(grid: CategoryGrid, measure: Feature) -> Table:
     return Table("table-categories", head, rows)
 
 
+def _td(value: Any) -> Cell:
+    return Cell((plain(value),))
+
+
+def _formatted(row: dict[str, Any], key: str, template: str) -> Cell:
+    return _num(number(row.get(key), template))
+
+
+def _with_notes(table_id: str, head: list[Cell], rows: list[list[Cell]], tests: list) -> Table:
+    """The table of ``tests`` (one row each), with a note column when any has a reason."""
+    if any(test.get("reason") for test in tests):
+        head = [*head, _th("note")]
+        rows = [[*cells, _td(test.get("reason"))] for cells, test in zip(rows, tests, strict=True)]
+    return Table(table_id, head, rows)
+
+
 def effects_kw_table(effects: list[dict[str, Any]], features: FeatureSet) -> Table:
     """Kruskal-Wallis per categorical × measure: H, dof, p, epsilon², magnitude, the groups
     with the highest and lowest mean rank; categoricals in fit order, measures in report
@@ -185,62 +200,59 @@ def effects_kw_table(effects: list[dict[str, Any]], features: FeatureSet) -> Tab
             str(row["numeric_feature"]),
         ),
     )
-    with_reason = any(row.get("reason") for row in ordered)
     head = [_th("categorical"), _th("measure")]
     head += [_th(name, css="num") for name in ("H", "dof", "p", "ε²")]
     head += [_th("magnitude"), _th("highest mean rank"), _th("lowest mean rank")]
-    head += [_th("customers", css="num")] + ([_th("note")] if with_reason else [])
+    head.append(_th("customers", css="num"))
     rows = []
     for row in ordered:
         categorical = features.categorical(row["categorical_feature"])
-        cells = [
-            Cell((categorical.label if categorical else plain(row["categorical_feature"]),)),
-            Cell((features.label_of(row["numeric_feature"]),)),
-            _num(number(row.get("statistic"), "{:,.1f}")),
-            _num(plain(row.get("dof"))),
-            _num(p_value(row.get("p_value"))),
-            _num(number(row.get("effect_size"), "{:.3f}")),
-            Cell((plain(row.get("magnitude")),)),
-            Cell((plain(row.get("highest_mean_rank_group")),)),
-            Cell((plain(row.get("lowest_mean_rank_group")),)),
-            _num(number(row.get("count_rows"), "{:,}")),
-        ]
-        rows.append(cells + ([Cell((plain(row.get("reason")),))] if with_reason else []))
-    return Table("table-effects-kw", head, rows)
+        groups = ("magnitude", "highest_mean_rank_group", "lowest_mean_rank_group")
+        rows.append(
+            [
+                _td(categorical.label if categorical else row["categorical_feature"]),
+                _td(features.label_of(row["numeric_feature"])),
+                _formatted(row, "statistic", "{:,.1f}"),
+                _num(plain(row.get("dof"))),
+                _num(p_value(row.get("p_value"))),
+                _formatted(row, "effect_size", "{:.3f}"),
+                *(_td(row.get(key)) for key in groups),
+                _formatted(row, "count_rows", "{:,}"),
+            ]
+        )
+    return _with_notes("table-effects-kw", head, rows, ordered)
 
 
 def effects_chi_table(tests: list[dict[str, Any]]) -> Table:
     """Chi-square test of independence per pair of categoricals: χ², dof, p, Cramér's V
     (and its bias-corrected value), magnitude, cells with an expected count below 5."""
-    with_reason = any(row.get("reason") for row in tests)
     head = [_th("categorical"), _th("categorical")]
     head += [_th(name, css="num") for name in ("χ²", "dof", "p")]
     head += [_th("Cramér's V", small="corrected", css="num"), _th("magnitude")]
     head += [_th("customers", css="num"), _th("cells with", "expected < 5", css="num")]
-    head += [_th("note")] if with_reason else []
-    rows = []
-    for row in tests:
-        cells = [
-            Cell((plain(row["row_feature"]).replace("_", " "),)),
-            Cell((plain(row["col_feature"]).replace("_", " "),)),
-            _num(number(row.get("statistic"), "{:,.1f}")),
+    rows = [
+        [
+            _td(plain(row["row_feature"]).replace("_", " ")),
+            _td(plain(row["col_feature"]).replace("_", " ")),
+            _formatted(row, "statistic", "{:,.1f}"),
             _num(plain(row.get("dof"))),
             _num(p_value(row.get("p_value"))),
             _num(
                 number(row.get("cramers_v"), "{:.3f}"),
                 number(row.get("cramers_v_corrected"), "{:.3f}"),
             ),
-            Cell((plain(row.get("magnitude")),)),
-            _num(number(row.get("count_rows"), "{:,}")),
-            _num(number(row.get("count_low_expected_cells"), "{:,}")),
+            _td(row.get("magnitude")),
+            _formatted(row, "count_rows", "{:,}"),
+            _formatted(row, "count_low_expected_cells", "{:,}"),
         ]
-        rows.append(cells + ([Cell((plain(row.get("reason")),))] if with_reason else []))
-    return Table("table-effects-chi", head, rows)
+        for row in tests
+    ]
+    return _with_notes("table-effects-chi", head, rows, tests)
 
 
 def run_table(run: dict[str, Any]) -> Table:
     """The newest segmentation_runs row as a key/value table."""
-    rows = [[_th(key), Cell((run_value(value),))] for key, value in run.items()]
+    rows = [[_th(key), _td(run_value(value))] for key, value in run.items()]
     return Table("table-run", [], rows, css="keyvalue")
 
 
@@ -249,7 +261,7 @@ def drift_table(checks: list[DriftCheck]) -> Table:
     head = [_th("figure"), _th("this run", css="num"), _th("threshold", css="num"), _th("")]
     rows = [
         [
-            Cell((check.label,)),
+            _td(check.label),
             _num(number(check.value, "{:.3f}")),
             _num(
                 number(check.threshold, "{:g}"),
