@@ -1,8 +1,5 @@
-"""The report's charts of the measures, the segments and the choice of k: one function each.
-
-Every function takes plain records/arrays (from :mod:`.reading`) and returns a
-:class:`~.drawing.Chart`. The category charts are in :mod:`.categories`.
-"""
+"""The charts of the measures, the segments and the choice of k: one function each, from plain
+records and arrays (:mod:`.reading`) to a :class:`~.drawing.Chart`."""
 
 from __future__ import annotations
 
@@ -11,7 +8,6 @@ from typing import Any
 
 import matplotlib
 import numpy as np
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
@@ -29,54 +25,48 @@ from customer_segmentation.scaling import column_z_scores
 #: Measures drawn in the per-measure panels (bars, box plots): the first ones in report order.
 MAX_MEASURE_PANELS = 6
 DENDROGRAM_LEAVES = 30
+_WCSS, _SILHOUETTE, _CHOSEN, _FLAG_FACE = "#2b6cb0", "#dd6b20", "#2f855a", "#f6e05e"
 
 
 def correlation(labels: list[str], matrix: np.ndarray, features: FeatureSet) -> d.Chart:
-    """Heatmap of the feature correlations (:func:`.reading.correlation_matrix`)."""
+    """Heatmap of the (p, p) feature correlations of :func:`.reading.correlation_matrix`."""
     size = len(labels)
     side = float(np.clip(2.6 + 0.6 * size, 5.5, 10.0))
-    figure = Figure(figsize=(side + 1.2, side * 0.84), layout="constrained")
-    ax = figure.add_subplot()
+    figure, ax = d.figure_axes(side + 1.2, side * 0.84)
     image = ax.imshow(np.ma.masked_invalid(matrix), cmap=d.diverging(), vmin=-1, vmax=1)
     ax.set_xticks(range(size), labels, rotation=40, ha="right", rotation_mode="anchor")
     ax.set_yticks(range(size), labels)
     d.heatmap_axes(ax)
     texts = [
-        ["–" if np.isnan(v) else f"{v:.2f}".replace("-0.00", "0.00") for v in row] for row in matrix
+        ["–" if np.isnan(v) else f"{v:.2f}".replace("-0.00", "0.00") for v in r] for r in matrix
     ]
-    colours = [
-        ["white" if abs(np.nan_to_num(v)) > 0.6 else "#222222" for v in row] for row in matrix
-    ]
+    colours = [["white" if abs(np.nan_to_num(v)) > 0.6 else "#222222" for v in r] for r in matrix]
     d.annotate_cells(ax, texts, colours, fontsize=8 if size <= 16 else 6)
     figure.colorbar(image, ax=ax, shrink=0.75, label="Pearson correlation")
     ax.set_title("Correlation of the segmentation features")
-    constant = [labels[i] for i in range(size) if np.isnan(matrix[i, i])]
-    caption = _correlation_caption(features, constant)
-    return d.Chart("chart-correlation", "Feature correlations", caption, d.png(figure))
-
-
-def _correlation_caption(features: FeatureSet, constant: list[str]) -> str:
-    in_fit_order = features.measures
-    plural = "s" if len(in_fit_order) > 1 else ""
-    parts = [f"the measure{plural} ({d.and_list([m.label for m in in_fit_order])})"]
+    measures = features.measures  # fit order
+    parts = [f"the measure{'s' if len(measures) > 1 else ''} ({d.label_list(measures)})"]
+    notes = []
     if features.categoricals:
-        names = d.and_list([c.label for c in features.categoricals])
-        parts.append(f"one 0/1 column per category of {names}")
-    caption = (
-        f"Pearson correlations of {' and '.join(parts)}, in fit order, computed in SQL "
-        "(DuckDB corr) over every customer."
-    )
-    if features.categoricals:
-        caption += (
-            " One-hot columns of the same variable are negatively correlated by construction."
+        parts.append(f"one 0/1 column per category of {d.label_list(features.categoricals)}")
+        notes.append(
+            "One-hot columns of the same variable are negatively correlated by construction."
         )
     if features.code_labels:
-        caption += (
-            f" Left out: {d.and_list(features.code_labels)} (a category's code used as a number)."
+        notes.append(
+            f"Left out: {d.and_list(features.code_labels)} (a category's code used as a number)."
         )
+    constant = [labels[i] for i in range(size) if np.isnan(matrix[i, i])]
     if constant:
-        caption += f" Constant (grey, undefined): {', '.join(constant)}."
-    return caption
+        notes.append(f"Constant (grey, undefined): {', '.join(constant)}.")
+    caption = " ".join(
+        [
+            f"Pearson correlations of {' and '.join(parts)}, in fit order, computed in SQL "
+            "(DuckDB corr) over every customer.",
+            *notes,
+        ]
+    )
+    return d.Chart("chart-correlation", "Feature correlations", caption, d.png(figure))
 
 
 def _label_axes(ax: Any, x: Feature, y: Feature, scales: dict[str, d.AxisScale]) -> None:
@@ -95,13 +85,13 @@ def scatter(
 ) -> d.Chart:
     """Each sampled customer: y (first measure in report order) against x (the second)."""
     count = len(sample["customer_id"])
-    figure = Figure(figsize=(10, 5.6), layout="constrained")
-    ax = figure.add_subplot()
+    figure, ax = d.figure_axes(10, 5.6)
+    alpha = 0.45 if count <= 5_000 else 0.25
     ax.scatter(
         sample[x.name],
         sample[y.name],
         s=7,
-        alpha=0.45 if count <= 5_000 else 0.25,
+        alpha=alpha,
         color="#2b6cb0",
         linewidths=0,
         rasterized=True,
@@ -134,36 +124,24 @@ def segments(
 ) -> d.Chart:
     """The segment scatter of y (first measure in report order) against x (the second), in
     original units, with the k-means centroids (``centroid_original``)."""
-    figure, ax, colours = _segment_figure(profiles)
+    figure, ax = d.figure_axes(10, 6.2 + 0.22 * len(profiles))  # taller for a longer legend
     d.scatter_by_segment(ax, profiles, sample["segment_id"], (sample[x.name], sample[y.name]))
     centre = d.centroid_pairs(centroids, x.name, y.name, "centroid_original")
     # A log1p measure's centroid can sit a hair below 0 after expm1; clamp to the axis.
     low_x = 0.0 if scales[x.name].kind == "symlog" else -np.inf
     low_y = 0.0 if scales[y.name].kind == "symlog" else -np.inf
-    clamped = {sid: (max(cx, low_x), max(cy, low_y)) for sid, (cx, cy) in centre.items()}
-    _mark_centroids(ax, clamped, colours)
+    d.mark_centroids(
+        ax, {sid: (max(cx, low_x), max(cy, low_y)) for sid, (cx, cy) in centre.items()}, profiles
+    )
     _label_axes(ax, x, y, scales)
     ax.set_title(f"Segments: {x.label} vs {y.label}")
-    d.segment_legend(figure, profiles, colours, bool(centre))
+    d.segment_legend(figure, profiles, bool(centre))
     caption = (
         f"The scatter above coloured by k-means segment (legend: id · name · customers), in "
         f"original units; crosses are the segment centroids; "
         f"{d.sample_note(len(sample['customer_id']), total)}."
     )
     return d.Chart("chart-segments", "Segments (original units)", caption, d.png(figure))
-
-
-def _segment_figure(profiles: list[dict[str, Any]]) -> tuple[Figure, Any, dict]:
-    """A segment scatter's figure (taller for a longer legend), its axes and the colours."""
-    figure = Figure(figsize=(10, 6.2 + 0.22 * len(profiles)), layout="constrained")
-    return figure, figure.add_subplot(), d.profile_colours(profiles)
-
-
-def _mark_centroids(ax: Any, centre: dict[Any, tuple[float, float]], colours: dict) -> None:
-    """A cross at each centroid (x, y) whose segment has a colour."""
-    for sid, (cx, cy) in centre.items():
-        if sid in colours:
-            d.centroid_marker(ax, cx, cy, colours[sid])
 
 
 def segments_z(
@@ -175,44 +153,50 @@ def segments_z(
     y: Feature,
     all_outliers: int,
 ) -> d.Chart:
-    """The segment scatter in z units (the space k-means works in) without outliers.
-
-    z = (t(value) - mean) / std with the fit's mean and population std (t = ln(1 + x) for a
-    log1p feature, else the identity). Outlier rule: a customer with |z| > Z_OUTLIER_LIMIT
-    (3) on either plotted axis is dropped; the caption gives how many of the sample were
-    dropped and how many of all customers the rule matches (``all_outliers``).
-    """
+    """The segment scatter in z units (the space k-means works in), without the sampled
+    customers beyond |z| > Z_OUTLIER_LIMIT on either axis; ``all_outliers`` is how many of
+    all customers that rule matches. z uses the fit's mean and population std (after ln(1 + x)
+    for a log1p feature)."""
     moments = fit_moments(centroids)
     z = np.column_stack(
         [column_z_scores(sample[m.name], *moments[m.name], m.transform) for m in (x, y)]
     )
     dropped = outlier_mask(z)
-    figure, ax, colours = _segment_figure(profiles)
+    figure, ax = d.figure_axes(10, 6.2 + 0.22 * len(profiles))
     ax.axhline(0, color="#cbd5e0", linewidth=0.8, zorder=0)
     ax.axvline(0, color="#cbd5e0", linewidth=0.8, zorder=0)
     d.scatter_by_segment(ax, profiles, sample["segment_id"], (z[:, 0], z[:, 1]), ~dropped)
     centre = d.centroid_pairs(centroids, x.name, y.name, "centroid_z")
-    _mark_centroids(ax, centre, colours)
+    d.mark_centroids(ax, centre, profiles)
     ax.set_xlabel(f"{x.label} (z)" + (", log1p" if x.transform == "log1p" else ""))
     ax.set_ylabel(f"{y.label} (z)" + (", log1p" if y.transform == "log1p" else ""))
     ax.set_title(f"Segments in z units: {x.label} vs {y.label} (|z| ≤ {Z_OUTLIER_LIMIT:g})")
-    d.segment_legend(figure, profiles, colours, bool(centre))
-    caption = _segments_z_caption(int(dropped.sum()), len(z), total, all_outliers)
-    return d.Chart("chart-segments-z", "Segments (z units)", caption, d.png(figure))
-
-
-def _segments_z_caption(dropped: int, count: int, total: int, all_outliers: int) -> str:
-    share = dropped / count if count else 0.0
+    d.segment_legend(figure, profiles, bool(centre))
+    count, removed = len(z), int(dropped.sum())
     caption = (
         "The segment scatter in z units, the standardised space k-means works in: z = (x − "
         "mean) / std with the fit's mean and population std (after ln(1 + x) for log1p "
         f"features); crosses are the centroids (centroid_z). Outlier rule: customers with "
-        f"|z| > {Z_OUTLIER_LIMIT:g} on either axis are dropped: {dropped:,} of the "
-        f"{count:,} sampled customers ({share:.1%})"
+        f"|z| > {Z_OUTLIER_LIMIT:g} on either axis are dropped: {removed:,} of the "
+        f"{count:,} sampled customers ({removed / count if count else 0.0:.1%})"
     )
     if count < total:
         caption += f"; {all_outliers:,} of all {total:,} customers match the rule"
-    return caption + f"; {d.sample_note(count, total)}."
+    caption += f"; {d.sample_note(count, total)}."
+    return d.Chart("chart-segments-z", "Segments (z units)", caption, d.png(figure))
+
+
+def _finish_panel(ax: Any, values: np.ndarray, title: str) -> None:
+    """x limits from 0 (or the most negative of ``values``) to the largest plus room for the
+    labels, at most five ticks, the title, no y tick marks."""
+    finite = values[np.isfinite(values)]
+    high = float(finite.max()) if finite.size else 1.0
+    low = float(finite.min()) if finite.size else 0.0
+    right, left = (high * 1.35 if high > 0 else 1.0), min(0.0, low * 1.15)
+    ax.set_xlim(left, right if right > left else left + 1.0)
+    d.scale_axis(ax, "x", d.AxisScale(), ticks=5)
+    ax.set_title(title, fontsize=10)
+    ax.tick_params(axis="y", length=0)
 
 
 def _mean_panel(
@@ -220,37 +204,20 @@ def _mean_panel(
 ) -> None:
     """Segment means of one measure as bars, medians as ticks, the overall mean dashed."""
     y = np.arange(len(profiles))
-    colours = d.profile_colours(profiles)
     means = d.column(profiles, f"avg_{measure.name}")
     medians = d.column(profiles, f"median_{measure.name}")
     template = d.number_template(stats.mean)
-    ax.barh(y, np.nan_to_num(means), color=[colours[r["segment_id"]] for r in profiles], height=0.7)
+    d.segment_bars(ax, profiles, np.nan_to_num(means), height=0.7)
     ax.scatter(medians, y, marker="|", s=160, color="black", linewidths=1.6, zorder=4)
     ax.axvline(stats.mean, color=d.REFERENCE, linestyle="--", linewidth=1, zorder=3)
-    right = np.fmax(means, medians)
+    right = np.nan_to_num(np.fmax(means, medians))
     for position, value in enumerate(means):
         if np.isfinite(value):
-            text = f"  {template.format(value)}"
-            ax.text(np.nan_to_num(right[position]), position, text, va="center", fontsize=8)
-    _bar_limits(ax, np.concatenate([means, medians, [stats.mean]]))
-    d.scale_axis(ax, "x", d.AxisScale(), ticks=5)
-    ax.set_title(d.wrap(d.mean_of(measure.label), 40), fontsize=10)
-    ax.tick_params(axis="y", length=0)
-
-
-def _size_panel(ax: Any, profiles: list[dict[str, Any]]) -> None:
-    """Customers per segment as bars, labelled with count and share."""
-    y = np.arange(len(profiles))
-    colours = d.profile_colours(profiles)
-    counts = np.array([float(row["count_customers"] or 0) for row in profiles])
-    ax.barh(y, counts, color=[colours[r["segment_id"]] for r in profiles], height=0.7)
-    for position, row in enumerate(profiles):
-        text = f"  {row['count_customers']:,} ({row['share_of_customers']:.1%})"
-        ax.text(counts[position], position, text, va="center", fontsize=8)
-    _bar_limits(ax, counts)
-    d.scale_axis(ax, "x", d.AxisScale(), ticks=5)
-    ax.set_title("customers", fontsize=10)
-    ax.tick_params(axis="y", length=0)
+            ax.text(
+                right[position], position, f"  {template.format(value)}", va="center", fontsize=8
+            )
+    limits = np.concatenate([means, medians, [stats.mean]])
+    _finish_panel(ax, limits, d.wrap(d.mean_of(measure.label), 40))
 
 
 def profiles_chart(
@@ -264,7 +231,12 @@ def profiles_chart(
     figure, axes = d.panel_grid(len(shown) + 1, profiles)
     for ax, measure in zip(axes, shown, strict=False):
         _mean_panel(ax, profiles, measure, stats[measure.name])
-    _size_panel(axes[len(shown)], profiles)
+    sizes, counts = axes[len(shown)], np.nan_to_num(d.column(profiles, "count_customers"))
+    d.segment_bars(sizes, profiles, counts, height=0.7)
+    for position, row in enumerate(profiles):
+        text = f"  {row['count_customers']:,} ({row['share_of_customers']:.1%})"
+        sizes.text(counts[position], position, text, va="center", fontsize=8)
+    _finish_panel(sizes, counts, "customers")
     figure.suptitle("Segment profiles: mean of each measure", fontweight="bold", fontsize=11)
     figure.legend(
         handles=[
@@ -278,7 +250,7 @@ def profiles_chart(
     )
     caption = (
         "Per segment (marts.segment_profiles), one panel per measure in report order "
-        f"({d.and_list([m.label for m in shown])}): the bar is the segment's mean, the black "
+        f"({d.label_list(shown)}): the bar is the segment's mean, the black "
         "tick its median and the dashed line the mean over all customers; the last panel is "
         "the number of customers with their share."
     )
@@ -287,37 +259,19 @@ def profiles_chart(
     return d.Chart("chart-profiles", "Segment profiles", caption, d.png(figure))
 
 
-def _bar_limits(ax: Any, values: np.ndarray) -> None:
-    """x limits from 0 (or the most negative value) to the largest value plus label room."""
-    finite = values[np.isfinite(values)]
-    high = float(finite.max()) if finite.size else 1.0
-    low = float(finite.min()) if finite.size else 0.0
-    right = high * 1.35 if high > 0 else 1.0
-    left = min(0.0, low * 1.15)
-    ax.set_xlim(left, right if right > left else left + 1.0)
-
-
-def _drawable_boxes(
-    per_segment: dict[int, dict[str, Any]], profiles: list[dict[str, Any]]
-) -> list[tuple[int, int, dict[str, Any]]]:
-    """(y position, segment id, box) of the segments whose box can be drawn (a median and a
-    lower whisker: some non-null values)."""
-    drawn = []
-    for position, row in enumerate(profiles):
-        box = per_segment.get(row["segment_id"])
-        if box is not None and box["med"] is not None and box["whislo"] is not None:
-            drawn.append((position, row["segment_id"], box))
-    return drawn
-
-
 def _box_panel(
     ax: Any, per_segment: dict[int, dict[str, Any]], profiles: list[dict[str, Any]]
 ) -> float:
-    """Horizontal Tukey boxes of one measure, one per segment; returns the share of customers
-    beyond the whiskers."""
+    """Horizontal Tukey boxes of one measure, one per segment with values (fliers not
+    drawn); returns the share of customers beyond the whiskers."""
     colours = d.profile_colours(profiles)
     keys = ("q1", "med", "q3", "whislo", "whishi")
-    drawn = _drawable_boxes(per_segment, profiles)
+    drawn = [
+        (position, row["segment_id"], per_segment[row["segment_id"]])
+        for position, row in enumerate(profiles)
+        if per_segment.get(row["segment_id"], {}).get("med") is not None
+        and per_segment[row["segment_id"]]["whislo"] is not None
+    ]
     if drawn:
         artists = ax.bxp(
             [{key: box[key] for key in keys} for _, _, box in drawn],
@@ -361,7 +315,7 @@ def boxplots(
     figure.suptitle("Distribution of each measure by segment", fontweight="bold", fontsize=11)
     caption = (
         "Box plots per segment over every customer, one panel per measure in report order "
-        f"({d.and_list([m.label for m in shown])}), original units: the box spans the "
+        f"({d.label_list(shown)}), original units: the box spans the "
         "quartiles, the black line is the median and the whiskers reach the furthest customer "
         "within 1.5 × IQR of the box. Fliers (customers beyond the whiskers) are not drawn; "
         "each panel title gives their share. Quartiles are exact (DuckDB quantile_cont)."
@@ -452,18 +406,15 @@ def _draw_tree(ax: Any, tree: Dendrogram, k: int) -> float | None:
 
 def dendrogram_chart(tree: Dendrogram, k: int) -> d.Chart:
     """The Ward tree (marts.segment_dendrogram), truncated, cut into ``k`` clusters."""
-    figure = Figure(figsize=(10, 5.4), layout="constrained")
-    ax = figure.add_subplot()
+    figure, ax = d.figure_axes(10, 5.4)
     title = f"Ward dendrogram (linkage: {tree.method or 'unknown'})"
+    ax.set_title(title)
     if tree.method is None:
         ax.text(0.5, 0.5, "no merges: fewer than two leaves", ha="center", transform=ax.transAxes)
         ax.set_axis_off()
-        ax.set_title(title)
         return d.Chart("chart-dendrogram", title, "The Ward tree is empty.", d.png(figure))
     cut = _draw_tree(ax, tree, k)
-    leaves = tree.merges.shape[0] + 1
-    customers = int(tree.customers[-1])
-    ax.set_title(title)
+    leaves, customers = tree.merges.shape[0] + 1, int(tree.customers[-1])
     ax.set_ylabel("Ward merge height (standardised units)")
     ax.set_xlabel(f"last {min(DENDROGRAM_LEAVES, leaves)} branches (customers under each)")
     unit = "customers" if customers == leaves else "k-means micro-clusters (two-stage Ward)"
@@ -481,42 +432,33 @@ def dendrogram_chart(tree: Dendrogram, k: int) -> d.Chart:
     return d.Chart("chart-dendrogram", "Ward dendrogram", caption, d.png(figure))
 
 
-_WCSS, _SILHOUETTE, _CHOSEN, _FLAG_FACE = "#2b6cb0", "#dd6b20", "#2f855a", "#f6e05e"
-
-
-def _flagged(diagnostics: list[dict[str, Any]], flag: str) -> list[int]:
-    """Positions of the diagnostics rows with ``flag`` set."""
-    return [i for i, row in enumerate(diagnostics) if row.get(flag)]
-
-
 def _flag_points(
-    axis: Any, ks: np.ndarray, values: np.ndarray, flagged: list[int], marker: str, label: str
+    axis: Any, diagnostics: list[dict[str, Any]], values: np.ndarray, flag: str, marker: str
 ) -> list[Line2D]:
-    """Ring (``o``) or star (``*``) the flagged k on ``axis``; returns the legend handle (none
-    when nothing is flagged)."""
+    """Ring (``o``) or star (``*``) the k whose ``flag`` is set on ``axis``; returns the
+    legend handle (none when nothing is flagged)."""
+    flagged = [i for i, row in enumerate(diagnostics) if row.get(flag)]
     if not flagged:
         return []
+    ks = [int(diagnostics[i]["k"]) for i in flagged]
     face = "none" if marker == "o" else _FLAG_FACE
+    size = 260 if marker == "*" else 200
     axis.scatter(
-        ks[flagged],
-        values[flagged],
-        s=260 if marker == "*" else 200,
-        marker=marker,
-        facecolors=face,
-        edgecolors="black",
-        zorder=5,
+        ks, values[flagged], s=size, marker=marker, facecolors=face, edgecolors="black", zorder=5
     )
-    handle = Line2D(
-        [],
-        [],
-        marker=marker,
-        linestyle="none",
-        markersize=11,
-        markerfacecolor=face,
-        markeredgecolor="black",
-        label=f"{label} (k = {', '.join(str(int(ks[i])) for i in flagged)})",
-    )
-    return [handle]
+    label = "elbow" if flag == "is_elbow" else "best silhouette"
+    return [
+        Line2D(
+            [],
+            [],
+            marker=marker,
+            linestyle="none",
+            markersize=11,
+            markerfacecolor=face,
+            markeredgecolor="black",
+            label=f"{label} (k = {', '.join(map(str, ks))})",
+        )
+    ]
 
 
 def _chosen_note(ax: Any, ks: np.ndarray, chosen_k: int, reason: str) -> None:
@@ -545,8 +487,7 @@ def elbow(diagnostics: list[dict[str, Any]], run: dict[str, Any]) -> d.Chart:
     chosen = next((row for row in diagnostics if row["is_chosen"]), None)
     chosen_k = int(chosen["k"]) if chosen else int(run["k"])
     reason = (chosen or {}).get("choice_reason") or run.get("choice_reason") or ""
-    figure = Figure(figsize=(10, 5.2), layout="constrained")
-    ax = figure.add_subplot()
+    figure, ax = d.figure_axes(10, 5.2)
     ax.plot(ks, wcss, "o-", color=_WCSS, label="WCSS (within-cluster sum of squares)")
     ax.set_xlabel("number of segments k")
     ax.set_ylabel("WCSS", color=_WCSS)
@@ -559,10 +500,9 @@ def elbow(diagnostics: list[dict[str, Any]], run: dict[str, Any]) -> d.Chart:
     handles = [
         Line2D([], [], color=_WCSS, marker="o", label="WCSS"),
         Line2D([], [], color=_SILHOUETTE, marker="s", linestyle="--", label="silhouette"),
+        *_flag_points(ax, diagnostics, wcss, "is_elbow", "o"),
+        *_flag_points(twin, diagnostics, silhouette, "is_best_silhouette", "*"),
     ]
-    handles += _flag_points(ax, ks, wcss, _flagged(diagnostics, "is_elbow"), "o", "elbow")
-    best = _flagged(diagnostics, "is_best_silhouette")
-    handles += _flag_points(twin, ks, silhouette, best, "*", "best silhouette")
     _chosen_note(ax, ks, chosen_k, reason)
     handles.append(Line2D([], [], color=_CHOSEN, linestyle=":", linewidth=2, label="chosen k"))
     for axis in (ax, twin):
@@ -570,14 +510,9 @@ def elbow(diagnostics: list[dict[str, Any]], run: dict[str, Any]) -> d.Chart:
         axis.set_ylim(low, high + 0.28 * (high - low))
     figure.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8.5)
     ax.set_title("Choosing k: WCSS (elbow) and silhouette")
-    return d.Chart(
-        "chart-elbow", "Choosing k", _elbow_caption(ks, run, chosen_k, reason), d.png(figure)
-    )
-
-
-def _elbow_caption(ks: np.ndarray, run: dict[str, Any], chosen_k: int, reason: str) -> str:
     low, high = (int(ks.min()), int(ks.max())) if len(ks) else ("?", "?")
-    return (
+    caption = (
         f"k-means WCSS and silhouette for k = {low}..{high} (marts.segment_k_diagnostics). "
         f"k rule: {run.get('k_rule')}; chosen k = {chosen_k}" + (f" ({reason})." if reason else ".")
     )
+    return d.Chart("chart-elbow", "Choosing k", caption, d.png(figure))

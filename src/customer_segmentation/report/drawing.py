@@ -183,6 +183,11 @@ def and_list(words: Sequence[str]) -> str:
     return f"{', '.join(words[:-1])} and {words[-1]}"
 
 
+def label_list(items: Sequence[Any]) -> str:
+    """The ``label`` of each item (features, categoricals) as :func:`and_list`."""
+    return and_list([item.label for item in items])
+
+
 def symlog_labels(measures: Sequence[Feature], scales: dict[str, AxisScale]) -> list[str]:
     """Labels of the measures drawn on a symlog axis."""
     return [m.label for m in measures if scales[m.name].kind == "symlog"]
@@ -212,11 +217,10 @@ def panel_grid(count: int, profiles: list[dict[str, Any]]) -> tuple[Figure, list
     return figure, axes[:count]
 
 
-def segment_legend(
-    figure: Figure, profiles: list[dict[str, Any]], colours: dict[int, Any], centroids: bool
-) -> None:
+def segment_legend(figure: Figure, profiles: list[dict[str, Any]], centroids: bool) -> None:
     """Legend below the plot: one dot per segment (id · name · customers), plus the centroid
     marker when ``centroids``."""
+    colours = profile_colours(profiles)
     handles: list[Line2D] = [
         Line2D([], [], marker="o", linestyle="none", color=colours[row["segment_id"]], ms=7)
         for row in profiles
@@ -251,8 +255,38 @@ def centroid_pairs(
     return {sid: (v[x], v[y]) for sid, v in found.items() if x in v and y in v}
 
 
-def centroid_marker(ax: Any, x: float, y: float, colour: Any) -> None:
-    ax.scatter(x, y, marker="X", s=150, color=colour, edgecolors="black", linewidths=1.2, zorder=5)
+def mark_centroids(
+    ax: Any, centre: dict[int, tuple[float, float]], profiles: list[dict[str, Any]]
+) -> None:
+    """A cross at each segment's centroid (x, y), in the segment's colour."""
+    colours = profile_colours(profiles)
+    for sid, (x, y) in centre.items():
+        if sid in colours:
+            ax.scatter(
+                x,
+                y,
+                marker="X",
+                s=150,
+                color=colours[sid],
+                edgecolors="black",
+                linewidths=1.2,
+                zorder=5,
+            )
+
+
+def segment_bars(
+    ax: Any, profiles: list[dict[str, Any]], values: np.ndarray, **kwargs: Any
+) -> None:
+    """Horizontal bars of ``values``, one per segment at y = 0..k-1, in the segment colours."""
+    colours = profile_colours(profiles)
+    y = np.arange(len(profiles))
+    ax.barh(y, values, color=[colours[row["segment_id"]] for row in profiles], **kwargs)
+
+
+def figure_axes(width: float, height: float) -> tuple[Figure, Any]:
+    """A ``width`` × ``height`` inch figure with constrained layout and its one axes."""
+    figure = Figure(figsize=(width, height), layout="constrained")
+    return figure, figure.add_subplot()
 
 
 def scatter_by_segment(
