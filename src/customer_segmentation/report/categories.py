@@ -240,7 +240,7 @@ def residuals_chart(
     figure = Figure(figsize=(width, height), layout="constrained")
     ax = figure.add_subplot()
     image = ax.imshow(
-        np.ma.masked_invalid(residuals), cmap=d.diverging(), vmin=-limit, vmax=limit, aspect="auto"
+        np.ma.masked_invalid(residuals), cmap=d.DIVERGING, vmin=-limit, vmax=limit, aspect="auto"
     )
     ax.set_xticks(range(len(columns)), [d.wrap(name, 14) for name in columns], fontsize=8.5)
     ax.set_yticks(range(len(rows)), [d.wrap(name, 22) for name in rows], fontsize=8.5)

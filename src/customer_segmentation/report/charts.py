@@ -33,7 +33,7 @@ def correlation(labels: list[str], matrix: np.ndarray, features: FeatureSet) -> 
     size = len(labels)
     side = float(np.clip(2.6 + 0.6 * size, 5.5, 10.0))
     figure, ax = d.figure_axes(side + 1.2, side * 0.84)
-    image = ax.imshow(np.ma.masked_invalid(matrix), cmap=d.diverging(), vmin=-1, vmax=1)
+    image = ax.imshow(np.ma.masked_invalid(matrix), cmap=d.DIVERGING, vmin=-1, vmax=1)
     ax.set_xticks(range(size), labels, rotation=40, ha="right", rotation_mode="anchor")
     ax.set_yticks(range(size), labels)
     d.heatmap_axes(ax)
@@ -72,8 +72,10 @@ def correlation(labels: list[str], matrix: np.ndarray, features: FeatureSet) -> 
 def _label_axes(ax: Any, x: Feature, y: Feature, scales: dict[str, d.AxisScale]) -> None:
     for which, measure in (("x", x), ("y", y)):
         d.scale_axis(ax, which, scales[measure.name])
-    ax.set_xlabel(d.axis_label(x, scales[x.name]))
-    ax.set_ylabel(d.axis_label(y, scales[y.name]))
+        symlog = scales[measure.name].kind == "symlog"
+        (ax.set_xlabel if which == "x" else ax.set_ylabel)(
+            f"{measure.label} (symlog scale)" if symlog else measure.label
+        )
 
 
 def scatter(
@@ -124,18 +126,15 @@ def segments(
 ) -> d.Chart:
     """The segment scatter of y (first measure in report order) against x (the second), in
     original units, with the k-means centroids (``centroid_original``)."""
-    figure, ax = d.figure_axes(10, 6.2 + 0.22 * len(profiles))  # taller for a longer legend
-    d.scatter_by_segment(ax, profiles, sample["segment_id"], (sample[x.name], sample[y.name]))
     centre = d.centroid_pairs(centroids, x.name, y.name, "centroid_original")
     # A log1p measure's centroid can sit a hair below 0 after expm1; clamp to the axis.
     low_x = 0.0 if scales[x.name].kind == "symlog" else -np.inf
     low_y = 0.0 if scales[y.name].kind == "symlog" else -np.inf
-    d.mark_centroids(
-        ax, {sid: (max(cx, low_x), max(cy, low_y)) for sid, (cx, cy) in centre.items()}, profiles
-    )
+    clamped = {sid: (max(cx, low_x), max(cy, low_y)) for sid, (cx, cy) in centre.items()}
+    xy = (sample[x.name], sample[y.name])
+    figure, ax = d.segment_scatter(profiles, sample["segment_id"], xy, clamped)
     _label_axes(ax, x, y, scales)
     ax.set_title(f"Segments: {x.label} vs {y.label}")
-    d.segment_legend(figure, profiles, bool(centre))
     caption = (
         f"The scatter above coloured by k-means segment (legend: id · name · customers), in "
         f"original units; crosses are the segment centroids; "
@@ -162,16 +161,15 @@ def segments_z(
         [column_z_scores(sample[m.name], *moments[m.name], m.transform) for m in (x, y)]
     )
     dropped = outlier_mask(z)
-    figure, ax = d.figure_axes(10, 6.2 + 0.22 * len(profiles))
+    centre = d.centroid_pairs(centroids, x.name, y.name, "centroid_z")
+    figure, ax = d.segment_scatter(
+        profiles, sample["segment_id"], (z[:, 0], z[:, 1]), centre, ~dropped
+    )
     ax.axhline(0, color="#cbd5e0", linewidth=0.8, zorder=0)
     ax.axvline(0, color="#cbd5e0", linewidth=0.8, zorder=0)
-    d.scatter_by_segment(ax, profiles, sample["segment_id"], (z[:, 0], z[:, 1]), ~dropped)
-    centre = d.centroid_pairs(centroids, x.name, y.name, "centroid_z")
-    d.mark_centroids(ax, centre, profiles)
     ax.set_xlabel(f"{x.label} (z)" + (", log1p" if x.transform == "log1p" else ""))
     ax.set_ylabel(f"{y.label} (z)" + (", log1p" if y.transform == "log1p" else ""))
     ax.set_title(f"Segments in z units: {x.label} vs {y.label} (|z| ≤ {Z_OUTLIER_LIMIT:g})")
-    d.segment_legend(figure, profiles, bool(centre))
     count, removed = len(z), int(dropped.sum())
     caption = (
         "The segment scatter in z units, the standardised space k-means works in: z = (x − "

@@ -1,8 +1,8 @@
 """Drawing helpers shared by the charts: PNG encoding, colours, axes, labels and wording.
 
-Charts are drawn headless with matplotlib's Agg canvas on :class:`~matplotlib.figure.Figure`
-objects (never registered with pyplot, so there is no global figure to leak) and encoded as
-PNG without a "Software" chunk, so the bytes depend only on the data.
+Charts are drawn on :class:`~matplotlib.figure.Figure` objects with the Agg canvas, never
+registered with pyplot (no global figure to leak), and saved as PNG without a "Software"
+chunk, so the bytes depend only on the data.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ STYLE = {
 CATEGORY_COLOURS = "Set2"
 ABOVE_CUT = "#8a8a8a"
 REFERENCE = "#444444"
+#: Red-blue colormap with grey for missing cells.
+DIVERGING = matplotlib.colormaps["RdBu_r"].with_extremes(bad="#e0e0e0")
 
 
 @dataclass(frozen=True)
@@ -78,15 +80,11 @@ def wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width=width, break_long_words=False)) or text
 
 
-def segment_colours(segment_ids: Sequence[int]) -> dict[int, Any]:
+def profile_colours(profiles: list[dict[str, Any]]) -> dict[int, Any]:
     """One stable colour per segment id (tab10 up to ten segments, tab20 beyond)."""
-    ordered = sorted(segment_ids)
+    ordered = sorted(row["segment_id"] for row in profiles)
     cmap = matplotlib.colormaps["tab10" if len(ordered) <= 10 else "tab20"]
     return {sid: cmap(position % cmap.N) for position, sid in enumerate(ordered)}
-
-
-def profile_colours(profiles: list[dict[str, Any]]) -> dict[int, Any]:
-    return segment_colours([row["segment_id"] for row in profiles])
 
 
 def segment_label(row: dict[str, Any], width: int | None = None) -> str:
@@ -141,10 +139,6 @@ def scale_axis(ax: Any, which: str, scale: AxisScale, ticks: int | None = None) 
     elif ticks:
         axis.set_major_locator(MaxNLocator(ticks))
     axis.set_major_formatter(FuncFormatter(tick))
-
-
-def axis_label(measure: Feature, scale: AxisScale) -> str:
-    return f"{measure.label} (symlog scale)" if scale.kind == "symlog" else measure.label
 
 
 def mean_of(label: str) -> str:
@@ -217,33 +211,6 @@ def panel_grid(count: int, profiles: list[dict[str, Any]]) -> tuple[Figure, list
     return figure, axes[:count]
 
 
-def segment_legend(figure: Figure, profiles: list[dict[str, Any]], centroids: bool) -> None:
-    """Legend below the plot: one dot per segment (id · name · customers), plus the centroid
-    marker when ``centroids``."""
-    colours = profile_colours(profiles)
-    handles: list[Line2D] = [
-        Line2D([], [], marker="o", linestyle="none", color=colours[row["segment_id"]], ms=7)
-        for row in profiles
-    ]
-    labels = [f"{segment_label(row)} ({row['count_customers']:,} customers)" for row in profiles]
-    if centroids:
-        handles.append(
-            Line2D(
-                [], [], marker="X", linestyle="none", color="white", markeredgecolor="black", ms=10
-            )
-        )
-        labels.append("segment centroid (k-means)")
-    longest = max((len(label) for label in labels), default=0)
-    figure.legend(
-        handles,
-        labels,
-        loc="outside lower center",
-        ncol=1 if longest > 62 else 2,
-        fontsize=8.5,
-        handletextpad=0.3,
-    )
-
-
 def centroid_pairs(
     centroids: list[dict[str, Any]], x: str, y: str, column_name: str
 ) -> dict[int, tuple[float, float]]:
@@ -253,25 +220,6 @@ def centroid_pairs(
         if row["feature_name"] in (x, y) and row.get(column_name) is not None:
             found.setdefault(row["segment_id"], {})[row["feature_name"]] = float(row[column_name])
     return {sid: (v[x], v[y]) for sid, v in found.items() if x in v and y in v}
-
-
-def mark_centroids(
-    ax: Any, centre: dict[int, tuple[float, float]], profiles: list[dict[str, Any]]
-) -> None:
-    """A cross at each segment's centroid (x, y), in the segment's colour."""
-    colours = profile_colours(profiles)
-    for sid, (x, y) in centre.items():
-        if sid in colours:
-            ax.scatter(
-                x,
-                y,
-                marker="X",
-                s=150,
-                color=colours[sid],
-                edgecolors="black",
-                linewidths=1.2,
-                zorder=5,
-            )
 
 
 def segment_bars(
@@ -289,29 +237,52 @@ def figure_axes(width: float, height: float) -> tuple[Figure, Any]:
     return figure, figure.add_subplot()
 
 
-def scatter_by_segment(
-    ax: Any,
+def segment_scatter(
     profiles: list[dict[str, Any]],
     segment_ids: np.ndarray,
     xy: tuple[np.ndarray, np.ndarray],
+    centre: dict[int, tuple[float, float]],
     keep: np.ndarray | None = None,
-) -> None:
-    """One colour per segment: the points of ``xy`` whose segment id matches (and ``keep``)."""
+) -> tuple[Figure, Any]:
+    """A figure (taller for a longer legend) of the points ``xy`` (and ``keep``) in their
+    segment's colour, a cross at each segment's ``centre`` (x, y), and the legend below: one
+    dot per segment (id · name · customers), plus the centroid marker when there are any."""
+    figure, ax = figure_axes(10, 6.2 + 0.22 * len(profiles))
     colours = profile_colours(profiles)
-    count = len(segment_ids)
+    alpha = 0.55 if len(segment_ids) <= 5_000 else 0.35
     for row in profiles:
         chosen = segment_ids == row["segment_id"]
         if keep is not None:
             chosen = keep & chosen
-        ax.scatter(
-            xy[0][chosen],
-            xy[1][chosen],
-            s=7,
-            alpha=0.55 if count <= 5_000 else 0.35,
-            color=colours[row["segment_id"]],
-            linewidths=0,
-            rasterized=True,
-        )
+        colour = colours[row["segment_id"]]
+        x, y = xy[0][chosen], xy[1][chosen]
+        ax.scatter(x, y, s=7, alpha=alpha, color=colour, linewidths=0, rasterized=True)
+    for sid, (x, y) in centre.items():
+        if sid in colours:
+            ax.scatter(
+                x,
+                y,
+                marker="X",
+                s=150,
+                color=colours[sid],
+                edgecolors="black",
+                linewidths=1.2,
+                zorder=5,
+            )
+    handles = [
+        Line2D([], [], marker="o", linestyle="none", color=colours[row["segment_id"]], ms=7)
+        for row in profiles
+    ]
+    labels = [f"{segment_label(row)} ({row['count_customers']:,} customers)" for row in profiles]
+    if centre:
+        cross = {"color": "white", "markeredgecolor": "black", "ms": 10}
+        handles.append(Line2D([], [], marker="X", linestyle="none", **cross))
+        labels.append("segment centroid (k-means)")
+    ncol = 1 if max((len(label) for label in labels), default=0) > 62 else 2
+    figure.legend(
+        handles, labels, loc="outside lower center", ncol=ncol, fontsize=8.5, handletextpad=0.3
+    )
+    return figure, ax
 
 
 def annotate_cells(ax: Any, texts: list[list[str]], colours: list[list[str]], **kwargs) -> None:
@@ -326,11 +297,6 @@ def heatmap_axes(ax: Any) -> None:
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
-
-
-def diverging() -> Any:
-    """Red-blue colormap with grey for missing cells."""
-    return matplotlib.colormaps["RdBu_r"].with_extremes(bad="#e0e0e0")
 
 
 def plain(value: Any) -> str:
