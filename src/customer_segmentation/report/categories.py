@@ -9,7 +9,6 @@ from typing import Any
 
 import matplotlib
 import numpy as np
-from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter
 
@@ -40,10 +39,8 @@ def category_pair(features: FeatureSet) -> tuple[Categorical | None, Categorical
     """The first two categoricals as (rows, columns): the one with fewer categories as rows
     (ties: fit order); (None, it) with a single categorical; None without categoricals."""
     first_two = list(features.categoricals[:2])
-    if not first_two:
-        return None
-    if len(first_two) == 1:
-        return None, first_two[0]
+    if len(first_two) < 2:
+        return (None, first_two[0]) if first_two else None
     a, b = first_two
     return (a, b) if len(a.categories) <= len(b.categories) else (b, a)
 
@@ -82,24 +79,12 @@ def category_grid(
     )
 
 
-def _category_legend(figure: Figure, ax: Any, grid: CategoryGrid, hues: int) -> None:
-    """Below the plot with one bar per row category; in the corner with a single bar."""
-    handles, labels = ax.get_legend_handles_labels()
-    if grid.rows_feature:
-        labels = [d.wrap(label, 40) for label in labels]
-        ncol = min(hues + 1, 4)
-        figure.legend(handles, labels, loc="outside lower center", ncol=ncol, fontsize=8.5)
-    else:
-        ax.legend(handles, labels, loc="upper right", fontsize=8.5)
-
-
 def categories_chart(grid: CategoryGrid, measure: Feature) -> d.Chart:
     """Mean of ``measure`` per column category, one bar per row category, with the overall
     mean as a dashed line."""
     column = f"avg_{measure.name}"
     hues: list[tuple[Any, str]] = grid.rows if grid.rows_feature else [(None, "all customers")]
-    figure = Figure(figsize=(10, 5.6), layout="constrained")
-    ax = figure.add_subplot()
+    figure, ax = d.figure_axes(10, 5.6)
     x = np.arange(len(grid.columns))
     _bars(ax, grid, hues, column, x)
     overall = grid.cells.get((None, None), {}).get(column)
@@ -116,7 +101,13 @@ def categories_chart(grid: CategoryGrid, measure: Feature) -> d.Chart:
     by = f" and {grid.rows_feature.label}" if grid.rows_feature else ""
     per = f", one bar per {grid.rows_feature.label}" if grid.rows_feature else ""
     ax.set_title(f"{mean} by {b}{by}")
-    _category_legend(figure, ax, grid, len(hues))
+    handles, labels = ax.get_legend_handles_labels()
+    if grid.rows_feature:  # one bar per row category: the legend below the plot
+        labels = [d.wrap(label, 40) for label in labels]
+        ncol = min(len(hues) + 1, 4)
+        figure.legend(handles, labels, loc="outside lower center", ncol=ncol, fontsize=8.5)
+    else:
+        ax.legend(handles, labels, loc="upper right", fontsize=8.5)
     caption = (
         f"{mean} per customer for every {b}{per}"
         " (marts.customer_value_summary); the dashed line is the mean over all customers. "
@@ -145,24 +136,10 @@ def _bars(
 def residual_matrix(
     cells: list[dict[str, Any]], row_order: Sequence[str], col_order: Sequence[str]
 ) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
-    """Adjusted residuals of one contingency table as a matrix.
-
-    Parameters
-    ----------
-    cells : list of dict
-        category_association_cells rows of one (row_feature, col_feature) pair.
-    row_order, col_order : sequence of str
-        Preferred category order (names); names not listed follow, alphabetically.
-
-    Returns
-    -------
-    rows, columns : list of str
-        Category names in matrix order.
-    residuals : numpy.ndarray
-        (r, c) adjusted residuals (standard-normal units); NaN for a missing cell.
-    low_expected : numpy.ndarray
-        (r, c) booleans: the cell's expected count is below 5.
-    """
+    """The category_association_cells rows of one pair as (row names, column names, (r, c)
+    adjusted residuals in standard-normal units, NaN for a missing cell, (r, c) booleans: the
+    expected count is below 5). Names follow ``row_order`` / ``col_order``, then the rest
+    alphabetically."""
 
     def ordered(names: set[str], preferred: Sequence[str]) -> list[str]:
         first = [name for name in preferred if name in names]
@@ -199,24 +176,6 @@ def _mark_cells(ax: Any, residuals: np.ndarray, low: np.ndarray, limit: float) -
             )
 
 
-def _residual_caption(
-    residuals: np.ndarray, low: np.ndarray, test: dict[str, Any], pair: str
-) -> str:
-    marked = int(np.sum(np.abs(np.nan_to_num(residuals)) > RESIDUAL_MARK))
-    caption = (
-        f"Adjusted (standardised) residuals of the {pair} contingency table "
-        "(marts.category_association_cells): (observed − expected) / standard error, about "
-        "standard normal under independence. Red: more customers than independence predicts, "
-        f"blue: fewer. {marked} of {residuals.size} cells lie beyond ±{RESIDUAL_MARK:g} "
-        f"(outlined, bold). χ² = {d.number(test.get('statistic'), '{:,.1f}')}, "
-        f"dof = {d.plain(test.get('dof'))}, p = {d.p_value(test.get('p_value'))}, Cramér's V = "
-        f"{d.number(test.get('cramers_v'), '{:.3f}')}."
-    )
-    if low.any():
-        caption += f" Hatched: {int(low.sum())} cells with an expected count below 5."
-    return caption
-
-
 def residuals_chart(
     cells: list[dict[str, Any]], test: dict[str, Any], features: FeatureSet
 ) -> d.Chart:
@@ -237,8 +196,7 @@ def residuals_chart(
     limit = max(3.0, float(np.ceil(np.abs(finite).max()))) if finite.size else 3.0
     width = float(np.clip(3.2 + 1.0 * len(columns), 6.5, 11.5))
     height = float(np.clip(1.8 + 0.62 * len(rows), 3.2, 9.0))
-    figure = Figure(figsize=(width, height), layout="constrained")
-    ax = figure.add_subplot()
+    figure, ax = d.figure_axes(width, height)
     image = ax.imshow(
         np.ma.masked_invalid(residuals), cmap=d.DIVERGING, vmin=-limit, vmax=limit, aspect="auto"
     )
@@ -252,5 +210,16 @@ def residuals_chart(
     ax.set_ylabel(row_label)
     title = f"Adjusted residuals: {row_label} × {col_label}"
     ax.set_title(title)
-    caption = _residual_caption(residuals, low, test, f"{row_label} × {col_label}")
+    marked = int(np.sum(np.abs(np.nan_to_num(residuals)) > RESIDUAL_MARK))
+    caption = (
+        f"Adjusted (standardised) residuals of the {row_label} × {col_label} contingency table "
+        "(marts.category_association_cells): (observed − expected) / standard error, about "
+        "standard normal under independence. Red: more customers than independence predicts, "
+        f"blue: fewer. {marked} of {residuals.size} cells lie beyond ±{RESIDUAL_MARK:g} "
+        f"(outlined, bold). χ² = {d.number(test.get('statistic'), '{:,.1f}')}, "
+        f"dof = {d.plain(test.get('dof'))}, p = {d.p_value(test.get('p_value'))}, Cramér's V = "
+        f"{d.number(test.get('cramers_v'), '{:.3f}')}."
+    )
+    if low.any():
+        caption += f" Hatched: {int(low.sum())} cells with an expected count below 5."
     return d.Chart("chart-residuals", title, caption, d.png(figure))

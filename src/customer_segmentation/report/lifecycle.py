@@ -1,9 +1,5 @@
-"""The lifecycle side of the report: segment stability (bootstrap Jaccard), the migration of
-customers between the last two runs, and the drift figures against their thresholds.
-
-Functions take plain records (from :mod:`.reading`) and return a :class:`~.drawing.Chart`
-or the small structures the page's tables are made of.
-"""
+"""The lifecycle charts: segment stability (bootstrap Jaccard), the migration of customers
+between the last two runs, and the drift figures against their thresholds (also a table)."""
 
 from __future__ import annotations
 
@@ -23,11 +19,9 @@ NEW, GONE = "new", "gone"
 
 @dataclass(frozen=True)
 class DriftCheck:
-    """One drift figure of segment_drift against its threshold.
-
-    ``bound`` is ``min`` (the figure must be at least the threshold) or ``max`` (at most);
-    ``status`` is ``pass``, ``warn`` or ``n/a`` (nothing to compare, or no threshold).
-    """
+    """One drift figure of segment_drift against its threshold: ``bound`` ``min`` (the figure
+    must be at least the threshold) or ``max`` (at most); ``status`` ``pass``, ``warn`` or
+    ``n/a`` (nothing to compare, or no threshold)."""
 
     label: str
     column: str
@@ -114,20 +108,18 @@ def migration_chart(transitions: list[dict[str, Any]]) -> d.Chart:
 def stability_chart(profiles: list[dict[str, Any]], run: dict[str, Any]) -> d.Chart | None:
     """Horizontal bars of each segment's bootstrap Jaccard with the clusterboot guide lines;
     None when the step was off (no figures)."""
-    values = np.array([_float(row.get("bootstrap_jaccard")) for row in profiles])
+    values = d.column(profiles, "bootstrap_jaccard")
     if not np.isfinite(values).any():
         return None
-    colours = d.profile_colours(profiles)
     figure = Figure(figsize=(7.5, 0.9 + 0.42 * len(profiles)))
     ax = figure.subplots()
-    y = np.arange(len(profiles))
-    ax.barh(y, np.nan_to_num(values), color=[colours[r["segment_id"]] for r in profiles])
+    d.segment_bars(ax, profiles, np.nan_to_num(values))
     for position, value in enumerate(values):
         if np.isfinite(value):
             ax.text(value + 0.01, position, f"{value:.2f}", va="center", fontsize=8)
     for level, style in ((STABLE_JACCARD, "--"), (DOUBTFUL_JACCARD, ":")):
         ax.axvline(level, color=d.REFERENCE, linestyle=style, linewidth=1)
-    ax.set_yticks(y, [d.segment_label(r, 38) for r in profiles])
+    ax.set_yticks(range(len(profiles)), [d.segment_label(r, 38) for r in profiles])
     ax.invert_yaxis()
     ax.set_xlim(0, 1.08)
     ax.set_xlabel("mean Jaccard with the best-matching refit cluster")
@@ -145,10 +137,6 @@ def stability_chart(profiles: list[dict[str, Any]], run: dict[str, Any]) -> d.Ch
         f"refits {d.number(run.get('bootstrap_mean_ari'), '{:.3f}')}."
     )
     return d.Chart("chart-stability", "Segment stability", caption, d.png(figure))
-
-
-def _float(value: Any) -> float:
-    return float("nan") if value is None else float(value)
 
 
 def drift_chart(checks: list[DriftCheck]) -> d.Chart:
