@@ -46,26 +46,23 @@ def correlation(labels: list[str], matrix: np.ndarray, features: FeatureSet) -> 
     ax.set_title("Correlation of the segmentation features")
     measures = features.measures  # fit order
     parts = [f"the measure{'s' if len(measures) > 1 else ''} ({d.label_list(measures)})"]
-    notes = []
     if features.categoricals:
         parts.append(f"one 0/1 column per category of {d.label_list(features.categoricals)}")
-        notes.append(
-            "One-hot columns of the same variable are negatively correlated by construction."
+    caption = (
+        f"Pearson correlations of {' and '.join(parts)}, in fit order, computed in SQL "
+        "(DuckDB corr) over every customer."
+    )
+    if features.categoricals:
+        caption += (
+            " One-hot columns of the same variable are negatively correlated by construction."
         )
     if features.code_labels:
-        notes.append(
-            f"Left out: {d.and_list(features.code_labels)} (a category's code used as a number)."
+        caption += (
+            f" Left out: {d.and_list(features.code_labels)} (a category's code used as a number)."
         )
     constant = [labels[i] for i in range(size) if np.isnan(matrix[i, i])]
     if constant:
-        notes.append(f"Constant (grey, undefined): {', '.join(constant)}.")
-    caption = " ".join(
-        [
-            f"Pearson correlations of {' and '.join(parts)}, in fit order, computed in SQL "
-            "(DuckDB corr) over every customer.",
-            *notes,
-        ]
-    )
+        caption += f" Constant (grey, undefined): {', '.join(constant)}."
     return d.Chart("chart-correlation", "Feature correlations", caption, d.png(figure))
 
 
