@@ -4,8 +4,7 @@ categoricals), the adjusted-residual matrix of a chi-square test, and their two 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import matplotlib
 import numpy as np
@@ -19,8 +18,7 @@ from customer_segmentation.report import drawing as d
 RESIDUAL_MARK = 2.0
 
 
-@dataclass(frozen=True)
-class CategoryGrid:
+class CategoryGrid(NamedTuple):
     """Cells of customer_value_summary for two categoricals: ``rows`` (the one with fewer
     categories, drawn as bar colours) by ``columns`` (drawn along the x axis).
 

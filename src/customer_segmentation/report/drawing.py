@@ -11,8 +11,7 @@ import io
 import math
 import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import matplotlib
 import numpy as np
@@ -46,8 +45,7 @@ REFERENCE = "#444444"
 DIVERGING = matplotlib.colormaps["RdBu_r"].with_extremes(bad="#e0e0e0")
 
 
-@dataclass(frozen=True)
-class Chart:
+class Chart(NamedTuple):
     """One drawn chart: its ``<figure>`` id, title (the image's alt text), caption, PNG."""
 
     chart_id: str
@@ -56,8 +54,7 @@ class Chart:
     png: bytes
 
 
-@dataclass(frozen=True)
-class AxisScale:
+class AxisScale(NamedTuple):
     """How a measure's axis is drawn: ``linear``, or ``symlog`` (linear within ±linthresh,
     logarithmic beyond); ``from_zero`` pins the axis just below 0 so zeros stay visible."""
 

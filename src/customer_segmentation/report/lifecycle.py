@@ -3,8 +3,7 @@ between the last two runs, and the drift figures against their thresholds (also 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -17,8 +16,7 @@ WARN_COLOUR = "#e08a2c"
 NEW, GONE = "new", "gone"
 
 
-@dataclass(frozen=True)
-class DriftCheck:
+class DriftCheck(NamedTuple):
     """One drift figure of segment_drift against its threshold: ``bound`` ``min`` (the figure
     must be at least the threshold) or ``max`` (at most); ``status`` ``pass``, ``warn`` or
     ``n/a`` (nothing to compare, or no threshold)."""

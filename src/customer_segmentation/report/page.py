@@ -9,7 +9,7 @@ import base64
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jinja2
 import matplotlib
@@ -32,8 +32,7 @@ _TEMPLATES = jinja2.Environment(
 _TEMPLATES.filters["base64"] = lambda data: base64.b64encode(data).decode("ascii")
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
     """One table cell: ``lines`` of text joined by line breaks, then ``aside`` (small, on the
     same line) and ``small`` (a second, smaller line) when given; ``bold`` is written first,
     in bold; ``swatch`` a colour square in front; ``header`` makes it a ``<th>``; ``css`` its
@@ -48,8 +47,7 @@ class Cell:
     swatch: str | None = None
 
 
-@dataclass(frozen=True)
-class Table:
+class Table(NamedTuple):
     """A table: ``head`` is the header row (none for a key/value table), ``rows`` the body."""
 
     table_id: str

@@ -7,9 +7,8 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import matplotlib
@@ -43,15 +42,14 @@ DEFAULT_OUT = Path("reports") / "segmentation_report.html"
 Tables = dict[str, page.Table]
 
 
-@dataclass(frozen=True)
-class ReportResult:
+class ReportResult(NamedTuple):
     """What :func:`render_report` wrote: the HTML ``path``, its size in ``bytes``, the wall
     ``seconds`` of the whole render and the ``chart_ids`` of its figures in page order."""
 
     path: Path
     bytes: int
     seconds: float
-    chart_ids: list[str] = field(default_factory=list)
+    chart_ids: list[str]
 
 
 def _measure_charts(
