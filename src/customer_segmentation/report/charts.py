@@ -44,6 +44,12 @@ def correlation(labels: list[str], matrix: np.ndarray, features: FeatureSet) -> 
     d.annotate_cells(ax, texts, colours, fontsize=8 if size <= 16 else 6)
     figure.colorbar(image, ax=ax, shrink=0.75, label="Pearson correlation")
     ax.set_title("Correlation of the segmentation features")
+    caption = _correlation_caption(features, labels, matrix)
+    return d.Chart("chart-correlation", "Feature correlations", caption, d.png(figure))
+
+
+def _correlation_caption(features: FeatureSet, labels: list[str], matrix: np.ndarray) -> str:
+    """What the correlation heatmap holds, what it leaves out, and its constant columns."""
     measures = features.measures  # fit order
     parts = [f"the measure{'s' if len(measures) > 1 else ''} ({d.label_list(measures)})"]
     if features.categoricals:
@@ -60,10 +66,10 @@ def correlation(labels: list[str], matrix: np.ndarray, features: FeatureSet) -> 
         caption += (
             f" Left out: {d.and_list(features.code_labels)} (a category's code used as a number)."
         )
-    constant = [labels[i] for i in range(size) if np.isnan(matrix[i, i])]
+    constant = [labels[i] for i in range(len(labels)) if np.isnan(matrix[i, i])]
     if constant:
         caption += f" Constant (grey, undefined): {', '.join(constant)}."
-    return d.Chart("chart-correlation", "Feature correlations", caption, d.png(figure))
+    return caption
 
 
 def _label_axes(ax: Any, x: Feature, y: Feature, scales: dict[str, d.AxisScale]) -> None:
@@ -254,6 +260,18 @@ def profiles_chart(
     return d.Chart("chart-profiles", "Segment profiles", caption, d.png(figure))
 
 
+def _drawable_boxes(
+    per_segment: dict[int, dict[str, Any]], profiles: list[dict[str, Any]]
+) -> list[tuple[int, int, dict[str, Any]]]:
+    """(position, segment id, box) of the segments whose box has a median and whiskers."""
+    return [
+        (position, row["segment_id"], per_segment[row["segment_id"]])
+        for position, row in enumerate(profiles)
+        if per_segment.get(row["segment_id"], {}).get("med") is not None
+        and per_segment[row["segment_id"]]["whislo"] is not None
+    ]
+
+
 def _box_panel(
     ax: Any, per_segment: dict[int, dict[str, Any]], profiles: list[dict[str, Any]]
 ) -> float:
@@ -261,12 +279,7 @@ def _box_panel(
     drawn); returns the share of customers beyond the whiskers."""
     colours = d.profile_colours(profiles)
     keys = ("q1", "med", "q3", "whislo", "whishi")
-    drawn = [
-        (position, row["segment_id"], per_segment[row["segment_id"]])
-        for position, row in enumerate(profiles)
-        if per_segment.get(row["segment_id"], {}).get("med") is not None
-        and per_segment[row["segment_id"]]["whislo"] is not None
-    ]
+    drawn = _drawable_boxes(per_segment, profiles)
     if drawn:
         artists = ax.bxp(
             [{key: box[key] for key in keys} for _, _, box in drawn],
@@ -474,14 +487,19 @@ def _chosen_note(ax: Any, ks: np.ndarray, chosen_k: int, reason: str) -> None:
     )
 
 
+def _chosen_k(diagnostics: list[dict[str, Any]], run: dict[str, Any]) -> tuple[int, str]:
+    """The chosen k and its reason: the diagnostics row marked chosen, else the run's."""
+    chosen = next((row for row in diagnostics if row["is_chosen"]), None)
+    chosen_k = int(chosen["k"]) if chosen else int(run["k"])
+    return chosen_k, (chosen or {}).get("choice_reason") or run.get("choice_reason") or ""
+
+
 def elbow(diagnostics: list[dict[str, Any]], run: dict[str, Any]) -> d.Chart:
     """WCSS (left axis) and silhouette (right axis) per k, with the elbow, the best
     silhouette and the chosen k marked (marts.segment_k_diagnostics)."""
     ks = np.array([row["k"] for row in diagnostics], dtype=float)
     wcss, silhouette = d.column(diagnostics, "wcss"), d.column(diagnostics, "silhouette")
-    chosen = next((row for row in diagnostics if row["is_chosen"]), None)
-    chosen_k = int(chosen["k"]) if chosen else int(run["k"])
-    reason = (chosen or {}).get("choice_reason") or run.get("choice_reason") or ""
+    chosen_k, reason = _chosen_k(diagnostics, run)
     figure, ax = d.figure_axes(10, 5.2)
     ax.plot(ks, wcss, "o-", color=_WCSS, label="WCSS (within-cluster sum of squares)")
     ax.set_xlabel("number of segments k")

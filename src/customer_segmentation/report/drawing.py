@@ -266,12 +266,21 @@ def segment_scatter(
                 linewidths=1.2,
                 zorder=5,
             )
+    _scatter_legend(figure, profiles, colours, bool(centre))
+    return figure, ax
+
+
+def _scatter_legend(
+    figure: Figure, profiles: list[dict[str, Any]], colours: dict, centroids: bool
+) -> None:
+    """The legend below a segment scatter: one dot per segment (id · name · customers), plus
+    the centroid marker when ``centroids``."""
     handles = [
         Line2D([], [], marker="o", linestyle="none", color=colours[row["segment_id"]], ms=7)
         for row in profiles
     ]
     labels = [f"{segment_label(row)} ({row['count_customers']:,} customers)" for row in profiles]
-    if centre:
+    if centroids:
         cross = {"color": "white", "markeredgecolor": "black", "ms": 10}
         handles.append(Line2D([], [], marker="X", linestyle="none", **cross))
         labels.append("segment centroid (k-means)")
@@ -279,7 +288,6 @@ def segment_scatter(
     figure.legend(
         handles, labels, loc="outside lower center", ncol=ncol, fontsize=8.5, handletextpad=0.3
     )
-    return figure, ax
 
 
 def annotate_cells(ax: Any, texts: list[list[str]], colours: list[list[str]], **kwargs) -> None:

@@ -269,6 +269,18 @@ def measure_stats(
     return stats
 
 
+def _correlation_columns(features: FeatureSet) -> list[tuple[str, str]]:
+    """(label, SQL expression) per measure and one-hot column of ``features``, in fit order."""
+    columns = []
+    for f in features.features:
+        if f.kind == "numeric":
+            columns.append((f.label, _double(f.name)))
+        elif f.kind == "one_hot":
+            expression = f"cast({ident(f.source + '_code')} = {int(f.category_code)} as integer)"
+            columns.append((f"{f.source.replace('_', ' ')}: {f.label}", expression))
+    return columns
+
+
 def correlation_matrix(
     con: duckdb.DuckDBPyConnection, features: FeatureSet | None = None
 ) -> tuple[list[str], np.ndarray]:
@@ -279,13 +291,7 @@ def correlation_matrix(
     fit order; ``code`` features are left out. Returns the labels and the symmetric (p, p)
     matrix, NaN where a column is constant.
     """
-    columns = []
-    for f in (features or read_features(con)).features:
-        if f.kind == "numeric":
-            columns.append((f.label, _double(f.name)))
-        elif f.kind == "one_hot":
-            expression = f"cast({ident(f.source + '_code')} = {int(f.category_code)} as integer)"
-            columns.append((f"{f.source.replace('_', ' ')}: {f.label}", expression))
+    columns = _correlation_columns(features or read_features(con))
     size = len(columns)
     if size == 0:
         return [], np.empty((0, 0))
@@ -297,12 +303,18 @@ def correlation_matrix(
     values = con.execute(
         f"select {', '.join(aggregates)} from (select {projected} from marts.customer_segments)"
     ).fetchone()
+    return [label for label, _ in columns], _symmetric(size, pairs, values)
+
+
+def _symmetric(size: int, pairs: list[tuple[int, int]], values: Sequence[Any]) -> np.ndarray:
+    """The (size, size) matrix from the corr of each pair, then one "varies" flag per column
+    (diagonal 1, or NaN for a constant column); NULL correlations become NaN."""
     matrix = np.full((size, size), np.nan)
     for (i, j), value in zip(pairs, values[: len(pairs)], strict=True):
         matrix[i, j] = matrix[j, i] = np.nan if value is None else float(value)
     for i, varies in enumerate(values[len(pairs) :]):
         matrix[i, i] = 1.0 if varies else np.nan
-    return [label for label, _ in columns], matrix
+    return matrix
 
 
 def count_customers(con: duckdb.DuckDBPyConnection) -> int:

@@ -96,22 +96,29 @@ def _categoricals(con: duckdb.DuckDBPyConnection, features: FeatureSet) -> tuple
         grid = categories.category_grid(reading.table(con, "customer_value_summary"), *pair)
         drawn.append(categories.categories_chart(grid, measure))
         tables["table-categories"] = page.categories_table(grid, measure)
-    present = reading.marts(con)
-    if not pair or "category_effect_tests" not in present:
-        return drawn, tables
+    if pair and "category_effect_tests" in reading.marts(con):
+        drawn += _effect_tests(con, features, tables)
+    return drawn, tables
+
+
+def _effect_tests(con: duckdb.DuckDBPyConnection, features: FeatureSet, tables: Tables) -> list:
+    """The Kruskal-Wallis and chi-square tables (added to ``tables``) and, with the cells
+    mart, the residual heatmap of the first tested pair (returned)."""
     effects = reading.table(con, "category_effect_tests")
     if effects:
         tables["table-effects-kw"] = page.effects_kw_table(effects, features)
+    present = reading.marts(con)
     if "category_association_tests" not in present:
-        return drawn, tables
+        return []
     tests = reading.association_tests(con, features)
-    if tests:
-        tables["table-effects-chi"] = page.effects_chi_table(tests)
-    if tests and "category_association_cells" in present:
-        first = tests[0]
-        cells = reading.association_cells(con, first["row_feature"], first["col_feature"])
-        drawn += [categories.residuals_chart(cells, first, features)] if cells else []
-    return drawn, tables
+    if not tests:
+        return []
+    tables["table-effects-chi"] = page.effects_chi_table(tests)
+    if "category_association_cells" not in present:
+        return []
+    first = tests[0]
+    cells = reading.association_cells(con, first["row_feature"], first["col_feature"])
+    return [categories.residuals_chart(cells, first, features)] if cells else []
 
 
 def _lifecycle(
