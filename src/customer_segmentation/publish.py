@@ -41,6 +41,8 @@ from pathlib import Path
 
 import duckdb
 
+from customer_segmentation.warehouse import quoted_identifier
+
 SERVING_FILE = "customer_segmentation.duckdb"
 #: DuckDB storage format of the serving file: "v1.0.0" is read by every DuckDB >= 1.0.
 STORAGE_VERSION = "v1.0.0"
@@ -79,10 +81,6 @@ class PublishResult:
 
 def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
-
-
-def _identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def published_marts(manifest_path: str | Path) -> list[str]:
@@ -155,10 +153,10 @@ def _write_snapshot(
         con.execute("create schema serving.marts")
         rows = {}
         for mart in marts:
-            name = f"serving.marts.{_identifier(mart)}"
+            name = f"serving.marts.{quoted_identifier(mart)}"
             con.execute(
                 f"create table {name} as select *, {_sql_string(run_id)} as {RUN_ID_COLUMN} "
-                f"from build.marts.{_identifier(mart)}"
+                f"from build.marts.{quoted_identifier(mart)}"
             )
             documented = {c: text for (t, c), text in column_comments.items() if t == mart}
             documented[RUN_ID_COLUMN] = RUN_ID_COMMENT
@@ -200,7 +198,7 @@ def _finish_table(
     if table_comment is not None:
         con.execute(f"comment on table {name} is {_sql_string(table_comment)}")
     for column, text in column_comments:
-        con.execute(f"comment on column {name}.{_identifier(column)} is {_sql_string(text)}")
+        con.execute(f"comment on column {name}.{quoted_identifier(column)} is {_sql_string(text)}")
     if parquet_file is not None:
         out = _sql_string(str(parquet_file))
         con.execute(f"copy {name} to {out} (format parquet, compression zstd)")
@@ -250,9 +248,9 @@ def _split_by_grain(
             raise PublishError(f"{stacked}: grouping level {level!r} is not a table name")
         kept, grain = _level_columns(con, stacked, level, columns, dimensions)
         table = grain_table(level)
-        name = f"serving.marts.{_identifier(table)}"
+        name = f"serving.marts.{quoted_identifier(table)}"
         con.execute(
-            f"create table {name} as select {', '.join(_identifier(c) for c in kept)} "
+            f"create table {name} as select {', '.join(quoted_identifier(c) for c in kept)} "
             f"from {stacked} where {GRAIN_COLUMN} = ? order by all",
             [level],
         )
@@ -278,7 +276,7 @@ def _level_columns(
     level are dropped."""
     filled = con.execute(
         "select "
-        + ", ".join(f"count({_identifier(c)})" for c in dimensions or ["1"])
+        + ", ".join(f"count({quoted_identifier(c)})" for c in dimensions or ["1"])
         + f" from {stacked} where {GRAIN_COLUMN} = ?",
         [level],
     ).fetchall()[0]

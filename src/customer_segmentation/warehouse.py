@@ -5,6 +5,12 @@ from __future__ import annotations
 import pyarrow as pa
 
 
+def quoted_identifier(name: str) -> str:
+    """``name`` as a double-quoted SQL identifier (embedded quotes doubled): for names that
+    come from configuration, the feature set or dbt."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def existing_table(con, database: str, schema: str, identifier: str) -> pa.Table | None:
     """The current contents of a table, or None when it does not exist yet.
 
@@ -20,4 +26,5 @@ def existing_table(con, database: str, schema: str, identifier: str) -> pa.Table
     ).fetchall()[0][0]
     if not found:
         return None
-    return con.table(f'"{database}"."{schema}"."{identifier}"').to_arrow_table()
+    name = ".".join(quoted_identifier(part) for part in (database, schema, identifier))
+    return con.sql(f"select * from {name}").to_arrow_table()

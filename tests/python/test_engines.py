@@ -234,3 +234,16 @@ def test_scaler_from_a_duckdb_relation_equals_the_arrow_fit_bit_for_bit():
         assert fitted.mean.tobytes() == reference.mean.tobytes()
         assert fitted.std.tobytes() == reference.std.tobytes()
         assert fitted.n_samples == n
+
+
+def test_previous_table_with_a_quote_in_its_name_is_read():
+    import duckdb
+
+    from customer_segmentation.warehouse import existing_table
+
+    con = duckdb.connect()
+    con.execute('create schema "odd""schema"')
+    con.execute('create table "odd""schema"."fit ""v2""" as select 1 as segment_id')
+    found = existing_table(con, "memory", 'odd"schema', 'fit "v2"')
+    assert found is not None and found["segment_id"].to_pylist() == [1]
+    assert existing_table(con, "memory", 'odd"schema', "absent") is None

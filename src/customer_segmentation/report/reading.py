@@ -16,6 +16,7 @@ import numpy as np
 
 from customer_segmentation.features import Feature, FeatureSet
 from customer_segmentation.scaling import column_z_scores
+from customer_segmentation.warehouse import quoted_identifier as ident
 
 REQUIRED_MARTS = (
     "customer_segments",
@@ -59,11 +60,6 @@ class Dendrogram(NamedTuple):
     merges: np.ndarray
     customers: np.ndarray
     method: str | None
-
-
-def ident(name: str) -> str:
-    """``name`` as a quoted SQL identifier (feature names come from user configuration)."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _double(name: str) -> str:
