@@ -9,9 +9,9 @@ Two tests answer the case study's questions with numbers rather than charts:
   Pearson's chi-square with Cramér's V (plain and bias-corrected) and per-cell residuals that
   say *which* combinations are over- or under-represented.
 
-:func:`group_effect_table`, :func:`contingency_summary_table` and
-:func:`contingency_cells_table` run them over columns of a ``pyarrow.Table`` and return tidy
-tables a dbt mart can store. Column names are always passed in; nothing is hard-coded.
+Both take one entry per row, or per distinct combination with its count (``weights``): a
+grouped count gives the same statistics as the rows themselves. The tidy tables a dbt mart
+stores are built in :mod:`customer_segmentation.effect_tables`.
 
 With thousands of rows almost any difference is "significant"; read the effect size and its
 magnitude word first, the p-value second.
@@ -23,27 +23,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 from scipy import stats
 
 from customer_segmentation.ranks import average_ranks, factorize
 
 __all__ = [
-    "CONTINGENCY_CELLS_SCHEMA",
-    "CONTINGENCY_SUMMARY_SCHEMA",
     "CRAMERS_V_THRESHOLDS",
     "EPSILON_SQUARED_THRESHOLDS",
-    "GROUP_EFFECT_SCHEMA",
     "LOW_EXPECTED_COUNT",
     "ContingencyResult",
     "KruskalResult",
-    "contingency_cells_table",
-    "contingency_summary_table",
     "contingency_test",
     "cramers_v_magnitude",
     "epsilon_squared_magnitude",
-    "group_effect_table",
     "kruskal_wallis",
 ]
 
@@ -148,7 +140,9 @@ class KruskalResult:
     reason: str | None = None
 
 
-def kruskal_wallis(values: np.ndarray, groups: np.ndarray) -> KruskalResult:
+def kruskal_wallis(
+    values: np.ndarray, groups: np.ndarray, weights: np.ndarray | None = None
+) -> KruskalResult:
     """Kruskal-Wallis H test of ``values`` across ``groups``, with epsilon-squared.
 
     Parameters
@@ -159,6 +153,9 @@ def kruskal_wallis(values: np.ndarray, groups: np.ndarray) -> KruskalResult:
     groups : array-like, shape (n,)
         Group label per row (ints or strings, sortable, no missing values). A group with a
         single row is allowed.
+    weights : array-like of int, shape (n,), optional
+        Rows that each entry stands for (a grouped count of (value, group)); the result is
+        that of the expanded rows. None: one row each.
 
     Returns
     -------
@@ -172,7 +169,7 @@ def kruskal_wallis(values: np.ndarray, groups: np.ndarray) -> KruskalResult:
         If the shapes differ, are not 1-D, or ``values`` contains NaN.
     """
     values, groups = _checked_measure(values, groups)
-    codes, counts = _group_ranks(values, groups)
+    codes, counts = _group_ranks(values, groups, _checked_weights(weights, values.shape))
     n, k, sizes = counts["count_rows"], counts["count_groups"], counts["group_sizes"]
     reason = _kruskal_reason(values, k)
     if reason is not None:
@@ -201,15 +198,20 @@ def kruskal_wallis(values: np.ndarray, groups: np.ndarray) -> KruskalResult:
     )
 
 
-def _group_ranks(values: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, dict]:
+def _group_ranks(
+    values: np.ndarray, groups: np.ndarray, weights: np.ndarray | None
+) -> tuple[np.ndarray, dict]:
     """Group code per row (n,) and the per-group fields of :class:`KruskalResult`, plus the
-    per-group rank sums (k,) and the tie term Σ (t³ - t) that :func:`_h_statistic` needs."""
-    n = int(values.size)
+    per-group rank sums (k,) and the tie term Σ (t³ - t) that :func:`_h_statistic` needs.
+    Ranks are multiples of 1/2, so below 2^52 rows every rank sum is exact in any order."""
     labels, codes = factorize(groups)
     k = int(labels.size)
-    sizes = np.bincount(codes, minlength=k).astype(np.int64)
-    ranks, tie_term = average_ranks(values)
-    rank_sums = np.bincount(codes, weights=ranks, minlength=k)
+    sizes = _counts(codes, weights, k)
+    n = int(sizes.sum())
+    ranks, tie_term = average_ranks(values, weights)
+    rank_sums = np.bincount(
+        codes, weights=ranks if weights is None else ranks * weights, minlength=k
+    )
     return codes, {
         "count_groups": k,
         "count_rows": n,
@@ -239,6 +241,23 @@ def _checked_measure(values: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray
     if np.isnan(values).any():
         raise ValueError("values contain NaN; drop or fill missing values first")
     return values, groups
+
+
+def _checked_weights(weights: np.ndarray | None, shape: tuple) -> np.ndarray | None:
+    """``weights`` as int64 of ``shape``, or None; ValueError on another shape or a negative."""
+    if weights is None:
+        return None
+    weights = np.asarray(weights, dtype=np.int64)
+    if weights.shape != shape:
+        raise ValueError(f"weights {weights.shape} must have the shape {shape} of the labels")
+    if (weights < 0).any():
+        raise ValueError("weights must not be negative")
+    return weights
+
+
+def _counts(codes: np.ndarray, weights: np.ndarray | None, size: int) -> np.ndarray:
+    """Rows per code 0..size-1 (int64, (size,)), each entry counting ``weights`` rows."""
+    return np.bincount(codes, weights=weights, minlength=size).astype(np.int64)
 
 
 def _kruskal_reason(values: np.ndarray, k: int) -> str | None:
@@ -345,7 +364,11 @@ def _bergsma_v(chi2: float, n: int, r: int, c: int) -> float:
 
 
 def contingency_test(
-    row_labels: np.ndarray, col_labels: np.ndarray, *, yates: bool = False
+    row_labels: np.ndarray,
+    col_labels: np.ndarray,
+    *,
+    weights: np.ndarray | None = None,
+    yates: bool = False,
 ) -> ContingencyResult:
     """Chi-square test of independence of two label arrays, with Cramér's V and residuals.
 
@@ -354,6 +377,8 @@ def contingency_test(
     row_labels, col_labels : array-like, shape (n,)
         Category per row (ints or strings, sortable, no missing values). Only labels that occur
         make rows and columns of the table, so no margin is ever zero.
+    weights : array-like of int, shape (n,), optional
+        Rows that each entry stands for (a grouped count of the label pairs); None: one each.
     yates : bool
         Apply Yates' continuity correction to a 2 x 2 table (scipy never applies it to larger
         tables). Off by default, so that for every table size ``statistic`` is Pearson's
@@ -370,7 +395,7 @@ def contingency_test(
     ValueError
         If the shapes differ or are not 1-D.
     """
-    rows, cols, observed = _crosstab(row_labels, col_labels)
+    rows, cols, observed = _crosstab(row_labels, col_labels, weights)
     r, c = observed.shape
     n = int(observed.sum())
     expected, pearson, adjusted = _residuals(observed)
@@ -424,19 +449,21 @@ def _undefined_contingency(reason: str, shared: dict) -> ContingencyResult:
 
 
 def _crosstab(
-    row_labels: np.ndarray, col_labels: np.ndarray
+    row_labels: np.ndarray, col_labels: np.ndarray, weights: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sorted distinct row labels (r,), column labels (c,) and counts (r, c) int64."""
+    """Sorted distinct row labels (r,), column labels (c,) and counts (r, c) int64, each
+    entry counting ``weights`` rows when given."""
     row_labels = np.asarray(row_labels)
     col_labels = np.asarray(col_labels)
     if row_labels.ndim != 1 or row_labels.shape != col_labels.shape:
         raise ValueError(
             f"row_labels {row_labels.shape} and col_labels {col_labels.shape} must be equal 1-D"
         )
+    weights = _checked_weights(weights, row_labels.shape)
     rows, row_codes = factorize(row_labels)
     cols, col_codes = factorize(col_labels)
-    cells = np.bincount(row_codes * cols.size + col_codes, minlength=rows.size * cols.size)
-    return rows, cols, cells.reshape(rows.size, cols.size).astype(np.int64)
+    cells = _counts(row_codes * cols.size + col_codes, weights, rows.size * cols.size)
+    return rows, cols, cells.reshape(rows.size, cols.size)
 
 
 def _residuals(observed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -459,334 +486,3 @@ def _single_label_reason(r: int, c: int) -> str | None:
     if c < 2:
         return "fewer than two column labels"
     return None
-
-
-# --- tidy tables ------------------------------------------------------------------------------
-
-#: Schema of :func:`group_effect_table`; see its docstring for the meaning of each column.
-GROUP_EFFECT_SCHEMA = pa.schema(
-    [
-        pa.field("categorical_feature", pa.string(), nullable=False),
-        pa.field("numeric_feature", pa.string(), nullable=False),
-        pa.field("test_name", pa.string(), nullable=False),
-        pa.field("statistic", pa.float64()),
-        pa.field("dof", pa.int64(), nullable=False),
-        pa.field("p_value", pa.float64()),
-        pa.field("effect_size", pa.float64()),
-        pa.field("effect_size_name", pa.string(), nullable=False),
-        pa.field("eta_squared_h", pa.float64()),
-        pa.field("magnitude", pa.string()),
-        pa.field("count_groups", pa.int64(), nullable=False),
-        pa.field("count_rows", pa.int64(), nullable=False),
-        pa.field("count_missing_rows", pa.int64(), nullable=False),
-        pa.field("highest_mean_rank_group", pa.string()),
-        pa.field("lowest_mean_rank_group", pa.string()),
-        pa.field("reason", pa.string()),
-    ]
-)
-
-#: Schema of :func:`contingency_summary_table`; see its docstring.
-CONTINGENCY_SUMMARY_SCHEMA = pa.schema(
-    [
-        pa.field("row_feature", pa.string(), nullable=False),
-        pa.field("col_feature", pa.string(), nullable=False),
-        pa.field("test_name", pa.string(), nullable=False),
-        pa.field("statistic", pa.float64()),
-        pa.field("dof", pa.int64(), nullable=False),
-        pa.field("p_value", pa.float64()),
-        pa.field("cramers_v", pa.float64()),
-        pa.field("cramers_v_corrected", pa.float64()),
-        pa.field("magnitude", pa.string()),
-        pa.field("count_rows", pa.int64(), nullable=False),
-        pa.field("count_missing_rows", pa.int64(), nullable=False),
-        pa.field("count_cells", pa.int64(), nullable=False),
-        pa.field("count_low_expected_cells", pa.int64(), nullable=False),
-        pa.field("min_expected", pa.float64()),
-        pa.field("is_yates_corrected", pa.bool_(), nullable=False),
-        pa.field("reason", pa.string()),
-    ]
-)
-
-#: Schema of :func:`contingency_cells_table`; see its docstring.
-CONTINGENCY_CELLS_SCHEMA = pa.schema(
-    [
-        pa.field("row_feature", pa.string(), nullable=False),
-        pa.field("row_value", pa.string(), nullable=False),
-        pa.field("col_feature", pa.string(), nullable=False),
-        pa.field("col_value", pa.string(), nullable=False),
-        pa.field("observed", pa.int64(), nullable=False),
-        pa.field("expected", pa.float64(), nullable=False),
-        pa.field("pearson_residual", pa.float64()),
-        pa.field("adjusted_residual", pa.float64()),
-        pa.field("is_low_expected", pa.bool_(), nullable=False),
-    ]
-)
-
-
-def _column(table: pa.Table, name: str) -> pa.ChunkedArray:
-    """Column ``name`` with dictionary encoding removed; KeyError naming the columns found."""
-    if name not in table.column_names:
-        raise KeyError(f"column {name!r} not found (columns: {', '.join(table.column_names)})")
-    column = table.column(name)
-    if pa.types.is_dictionary(column.type):
-        column = column.cast(column.type.value_type)
-    return column
-
-
-def _present(column: pa.ChunkedArray) -> np.ndarray:
-    """Boolean mask (n,): not null and, for floating columns, not NaN."""
-    mask = pc.is_valid(column)
-    if pa.types.is_floating(column.type):
-        mask = pc.and_(mask, pc.invert(pc.is_nan(column)))
-    return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def _numeric(column: pa.ChunkedArray, name: str) -> np.ndarray:
-    """float64 values (n,); nulls become NaN. TypeError if the column is not numeric."""
-    kind = column.type
-    if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)):
-        raise TypeError(f"column {name!r} has type {kind}, not a number")
-    return column.cast(pa.float64()).to_numpy(zero_copy_only=False)
-
-
-def _labels(column: pa.ChunkedArray, keep: np.ndarray) -> np.ndarray:
-    """Label values of the rows where ``keep`` (n,) is True, shape (keep.sum(),).
-
-    Filtered in Arrow first, so an integer column with nulls keeps integer labels.
-    """
-    return column.filter(pa.array(keep)).to_numpy(zero_copy_only=False)
-
-
-def _text(label: object) -> str:
-    """A label as text: ``1`` for an integer code, the string itself for a string."""
-    return str(label.item()) if isinstance(label, np.generic) else str(label)
-
-
-def _nan_to_null(values: Sequence[float]) -> pa.Array:
-    array = np.asarray(values, dtype=np.float64)
-    return pa.array(array, type=pa.float64(), mask=np.isnan(array))
-
-
-def group_effect_table(
-    table: pa.Table, numeric: Sequence[str], categorical: Sequence[str]
-) -> pa.Table:
-    """Kruskal-Wallis of every numeric column across the groups of every categorical column.
-
-    Rows where either column of a pair is null (or NaN) are left out of that pair's test and
-    counted in ``count_missing_rows``; fill missing values first if they have a meaning (the
-    project zero-fills blank minutes).
-
-    Parameters
-    ----------
-    table : pyarrow.Table
-        One row per entity (customer).
-    numeric : sequence of str
-        Names of numeric columns (integer, floating or decimal).
-    categorical : sequence of str
-        Names of grouping columns (integer codes, strings, booleans; dictionary-encoded is fine).
-
-    Returns
-    -------
-    pyarrow.Table
-        Schema :data:`GROUP_EFFECT_SCHEMA`, one row per (categorical, numeric) pair, in the
-        order categorical-major then numeric, as given:
-
-        - ``categorical_feature`` : the grouping column's name
-        - ``numeric_feature`` : the tested column's name
-        - ``test_name`` : always ``'kruskal_wallis'``
-        - ``statistic`` : tie-corrected H (null when ``reason`` is set)
-        - ``dof`` : degrees of freedom, ``count_groups - 1``
-        - ``p_value`` : chi-square upper-tail probability of H
-        - ``effect_size`` : epsilon-squared, ``H / (n - 1)``, in [0, 1]
-        - ``effect_size_name`` : always ``'epsilon_squared'``
-        - ``eta_squared_h`` : ``(H - k + 1) / (n - k)``, an alternative effect size
-        - ``magnitude`` : negligible / small / medium / large for ``effect_size``
-          (thresholds :data:`EPSILON_SQUARED_THRESHOLDS`)
-        - ``count_groups`` : k, distinct groups among the tested rows
-        - ``count_rows`` : n, rows tested
-        - ``count_missing_rows`` : rows left out because either value was missing
-        - ``highest_mean_rank_group``, ``lowest_mean_rank_group`` : the group (as text) whose
-          values rank highest / lowest on average: the direction of the effect
-        - ``reason`` : why the statistics are null, else null
-    """
-    measures = {}
-    for name in numeric:
-        column = _column(table, name)
-        measures[name] = (_numeric(column, name), _present(column))
-    rows = []
-    for group_name in categorical:
-        group_column = _column(table, group_name)
-        group_present = _present(group_column)
-        for value_name in numeric:
-            values, value_present = measures[value_name]
-            keep = group_present & value_present
-            result = kruskal_wallis(values[keep], _labels(group_column, keep))
-            missing = int(table.num_rows - keep.sum())
-            rows.append(_kruskal_row(group_name, value_name, missing, result))
-    floats = ("statistic", "p_value", "effect_size", "eta_squared_h")
-    return _tidy_table(rows, GROUP_EFFECT_SCHEMA, floats)
-
-
-def _kruskal_row(group_name: str, value_name: str, missing: int, result: KruskalResult) -> dict:
-    """One row of :func:`group_effect_table`."""
-    has_ranks = result.reason is None
-    return {
-        "categorical_feature": group_name,
-        "numeric_feature": value_name,
-        "test_name": "kruskal_wallis",
-        "statistic": result.statistic,
-        "dof": result.dof,
-        "p_value": result.p_value,
-        "effect_size": result.epsilon_squared,
-        "effect_size_name": "epsilon_squared",
-        "eta_squared_h": result.eta_squared_h,
-        "magnitude": result.magnitude,
-        "count_groups": result.count_groups,
-        "count_rows": result.count_rows,
-        "count_missing_rows": missing,
-        "highest_mean_rank_group": (
-            _text(result.group_labels[np.argmax(result.mean_ranks)]) if has_ranks else None
-        ),
-        "lowest_mean_rank_group": (
-            _text(result.group_labels[np.argmin(result.mean_ranks)]) if has_ranks else None
-        ),
-        "reason": result.reason,
-    }
-
-
-def _tidy_table(rows: list[dict], schema: pa.Schema, floats: Sequence[str]) -> pa.Table:
-    """``rows`` (dicts keyed by the schema's names) as a table; NaN in ``floats`` is null."""
-    return _columns_table(
-        {name: [row[name] for row in rows] for name in schema.names}, schema, floats
-    )
-
-
-def _columns_table(records: dict[str, list], schema: pa.Schema, floats: Sequence[str]) -> pa.Table:
-    """``records`` (name -> values) as a table of ``schema``; NaN in ``floats`` is null."""
-    for name in floats:
-        records[name] = _nan_to_null(records[name])
-    return pa.table(records, schema=schema)
-
-
-def _pair_tests(
-    table: pa.Table, pairs: Sequence[tuple[str, str]], yates: bool
-) -> list[tuple[str, str, int, ContingencyResult]]:
-    """``(row_feature, col_feature, count_missing_rows, result)`` for every pair."""
-    out = []
-    for row_name, col_name in pairs:
-        row_column, col_column = _column(table, row_name), _column(table, col_name)
-        keep = _present(row_column) & _present(col_column)
-        result = contingency_test(_labels(row_column, keep), _labels(col_column, keep), yates=yates)
-        out.append((row_name, col_name, int(table.num_rows - keep.sum()), result))
-    return out
-
-
-def contingency_summary_table(
-    table: pa.Table, pairs: Sequence[tuple[str, str]], *, yates: bool = False
-) -> pa.Table:
-    """Chi-square test of independence for every pair of categorical columns.
-
-    Rows where either column of a pair is null (or NaN) are left out of that pair's test.
-
-    Parameters
-    ----------
-    table : pyarrow.Table
-        One row per entity (customer).
-    pairs : sequence of (str, str)
-        ``(row_feature, col_feature)`` column-name pairs.
-    yates : bool
-        Passed to :func:`contingency_test` (affects 2 x 2 tables only).
-
-    Returns
-    -------
-    pyarrow.Table
-        Schema :data:`CONTINGENCY_SUMMARY_SCHEMA`, one row per pair, in the given order:
-
-        - ``row_feature``, ``col_feature`` : the two column names
-        - ``test_name`` : always ``'chi_square'``
-        - ``statistic`` : chi-square (null when ``reason`` is set)
-        - ``dof`` : ``(r - 1) * (c - 1)``
-        - ``p_value`` : upper-tail probability of the statistic
-        - ``cramers_v`` : Cramér's V in [0, 1]
-        - ``cramers_v_corrected`` : Bergsma's (2013) bias-corrected V
-        - ``magnitude`` : negligible / small / medium / large for ``cramers_v``
-          (:func:`cramers_v_magnitude`)
-        - ``count_rows`` : n, rows tested
-        - ``count_missing_rows`` : rows left out because either value was missing
-        - ``count_cells`` : r * c
-        - ``count_low_expected_cells`` : cells with expected count < :data:`LOW_EXPECTED_COUNT`
-        - ``min_expected`` : smallest expected count
-        - ``is_yates_corrected`` : whether Yates' correction was applied
-        - ``reason`` : why the statistics are null, else null
-    """
-    rows = [_chi_square_row(*test) for test in _pair_tests(table, pairs, yates)]
-    floats = ("statistic", "p_value", "cramers_v", "cramers_v_corrected", "min_expected")
-    return _tidy_table(rows, CONTINGENCY_SUMMARY_SCHEMA, floats)
-
-
-def _chi_square_row(row_name: str, col_name: str, missing: int, result: ContingencyResult) -> dict:
-    """One row of :func:`contingency_summary_table`."""
-    return {
-        "row_feature": row_name,
-        "col_feature": col_name,
-        "test_name": "chi_square",
-        "statistic": result.statistic,
-        "dof": result.dof,
-        "p_value": result.p_value,
-        "cramers_v": result.cramers_v,
-        "cramers_v_corrected": result.cramers_v_corrected,
-        "magnitude": result.magnitude,
-        "count_rows": result.count_rows,
-        "count_missing_rows": missing,
-        "count_cells": int(result.observed.size),
-        "count_low_expected_cells": result.count_low_expected_cells,
-        "min_expected": result.min_expected,
-        "is_yates_corrected": result.is_yates_corrected,
-        "reason": result.reason,
-    }
-
-
-def contingency_cells_table(
-    table: pa.Table, pairs: Sequence[tuple[str, str]], *, yates: bool = False
-) -> pa.Table:
-    """Observed and expected counts and residuals of every cell of every pair's table.
-
-    Parameters
-    ----------
-    table, pairs, yates
-        As for :func:`contingency_summary_table`; residuals are never continuity-corrected.
-
-    Returns
-    -------
-    pyarrow.Table
-        Schema :data:`CONTINGENCY_CELLS_SCHEMA`, one row per (pair, row value, column value)
-        that has a non-zero row and column margin (zero counts inside the table are included),
-        pairs in the given order, then row values and column values sorted by their original
-        type (so code 10 comes after code 9):
-
-        - ``row_feature``, ``col_feature`` : the two column names
-        - ``row_value``, ``col_value`` : the category values as text (``'1'`` for code 1)
-        - ``observed`` : rows with this combination
-        - ``expected`` : count expected under independence, ``row_total * col_total / n``
-        - ``pearson_residual`` : ``(observed - expected) / sqrt(expected)``
-        - ``adjusted_residual`` : adjusted standardised residual, approximately N(0, 1) under
-          independence; |value| > 1.96 marks an over- (positive) or under-represented
-          (negative) combination (null when the test is undefined)
-        - ``is_low_expected`` : expected count below :data:`LOW_EXPECTED_COUNT`
-    """
-    records: dict[str, list] = {name: [] for name in CONTINGENCY_CELLS_SCHEMA.names}
-    for row_name, col_name, _, result in _pair_tests(table, pairs, yates):
-        r, c = result.observed.shape
-        row_text = [_text(v) for v in result.row_labels]
-        col_text = [_text(v) for v in result.col_labels]
-        records["row_feature"] += [row_name] * (r * c)
-        records["row_value"] += [row_text[i] for i in range(r) for _ in range(c)]
-        records["col_feature"] += [col_name] * (r * c)
-        records["col_value"] += col_text * r
-        records["observed"] += result.observed.ravel().tolist()
-        records["expected"] += result.expected.ravel().tolist()
-        records["pearson_residual"] += result.pearson_residuals.ravel().tolist()
-        records["adjusted_residual"] += result.adjusted_residuals.ravel().tolist()
-        records["is_low_expected"] += (result.expected < LOW_EXPECTED_COUNT).ravel().tolist()
-    floats = ("pearson_residual", "adjusted_residual")
-    return _columns_table(records, CONTINGENCY_CELLS_SCHEMA, floats)

@@ -9,13 +9,16 @@ engine, and the result comes back as the engine's table type.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from customer_segmentation import diagnostics, segments, tree
-from customer_segmentation.effects import (
+from customer_segmentation.effect_tables import (
+    COUNT_COLUMN,
+    Counts,
     contingency_cells_table,
     contingency_summary_table,
     group_effect_table,
@@ -237,19 +240,21 @@ def ward_clusters(session: Any, leaves: Any, merges: Any, k_diagnostics: Any) ->
     return tree.ward_clusters(engine, leaves, engine.read(merges), engine.read(k_diagnostics))
 
 
-def _effect_input(
+def _effect_counts(
     engine: Engine, customers: Any, features: FeatureSet
-) -> tuple[pa.Table, list, list]:
-    """customer_segments -> one column per measure and one per categorical feature (holding
-    the category's name), plus those two name lists. Reads only those columns."""
+) -> tuple[Counts, list, list]:
+    """Grouped counts of customer_segments by measures and categorical features (a
+    categorical's column holds its category's name), counted by the engine where the rows
+    live, plus the two name lists."""
     measures = [f.name for f in features.measures]
     categorical = features.categorical_names
-    if not measures and not categorical:
-        return pa.table({}), measures, categorical
-    read = engine.read(customers, columns=measures + [f"{name}_name" for name in categorical])
-    columns = {name: read[name] for name in measures}
-    columns.update({name: read[f"{name}_name"] for name in categorical})
-    return pa.table(columns), measures, categorical
+    source = {name: name for name in measures} | {name: f"{name}_name" for name in categorical}
+
+    def counts(columns: Sequence[str]) -> pa.Table:
+        counted = engine.counts(customers, [source[name] for name in columns])
+        return counted.rename_columns([*columns, COUNT_COLUMN])
+
+    return counts, measures, categorical
 
 
 def category_pairs(features: FeatureSet) -> list[tuple[str, str]]:
@@ -263,27 +268,27 @@ def category_effects(session: Any, definitions: Any, customers: Any) -> Any:
     categorical feature (:func:`effects.group_effect_table`)."""
     engine = for_session(session)
     features = _features(engine, definitions)
-    table, measures, categorical = _effect_input(engine, customers, features)
+    counts, measures, categorical = _effect_counts(engine, customers, features)
     reporter("ml_category_effects")(
         f"Kruskal-Wallis: {len(measures)} measures × {len(categorical)} categorical features"
     )
-    return engine.table(group_effect_table(table, measures, categorical))
+    return engine.table(group_effect_table(counts, measures, categorical))
 
 
 def category_associations(session: Any, definitions: Any, customers: Any) -> Any:
     """ml_category_associations: chi-square and Cramér's V per categorical pair."""
     engine = for_session(session)
     features = _features(engine, definitions)
-    table, _, _ = _effect_input(engine, customers, features)
-    return engine.table(contingency_summary_table(table, category_pairs(features)))
+    counts, _, _ = _effect_counts(engine, customers, features)
+    return engine.table(contingency_summary_table(counts, category_pairs(features)))
 
 
 def category_association_cells(session: Any, definitions: Any, customers: Any) -> Any:
     """ml_category_association_cells: observed, expected and adjusted residuals per cell."""
     engine = for_session(session)
     features = _features(engine, definitions)
-    table, _, _ = _effect_input(engine, customers, features)
-    return engine.table(contingency_cells_table(table, category_pairs(features)))
+    counts, _, _ = _effect_counts(engine, customers, features)
+    return engine.table(contingency_cells_table(counts, category_pairs(features)))
 
 
 def environment(session: Any) -> Any:

@@ -24,14 +24,26 @@ def tie_runs(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, np.diff(np.r_[starts, n])
 
 
-def average_ranks(values: np.ndarray) -> tuple[np.ndarray, float]:
+def average_ranks(
+    values: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
     """1-based ranks (n,) of ``values`` (n,), ties sharing their mean rank (as
-    ``scipy.stats.rankdata``), and the tie term Σ (t³ - t) over the tied runs (t rows each)."""
+    ``scipy.stats.rankdata``), and the tie term Σ (t³ - t) over the tied runs (t rows each).
+
+    With ``weights`` (n,) of non-negative integers, row i stands for ``weights[i]`` rows of
+    the same value (a grouped count): its rank is the mean rank of every row of its value, and
+    t counts rows, not entries, so the result equals that of the expanded column.
+    """
     order = np.argsort(values, kind="stable")
     starts, lengths = tie_runs(values[order])
+    if weights is None:
+        first, rows = starts, lengths
+    else:
+        rows = np.add.reduceat(weights[order], starts) if starts.size else starts
+        first = np.cumsum(rows) - rows
     ranks = np.empty(values.size)
-    ranks[order] = np.repeat(starts + (lengths + 1.0) / 2.0, lengths)
-    t = lengths.astype(np.float64)
+    ranks[order] = np.repeat(first + (rows + 1.0) / 2.0, lengths)
+    t = rows.astype(np.float64)
     return ranks, float((t**3 - t).sum())
 
 

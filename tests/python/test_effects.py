@@ -13,16 +13,18 @@ import pytest
 from scipy import stats
 from scipy.stats.contingency import association
 
-from customer_segmentation.effects import (
+from customer_segmentation.effect_tables import (
     CONTINGENCY_CELLS_SCHEMA,
     CONTINGENCY_SUMMARY_SCHEMA,
     GROUP_EFFECT_SCHEMA,
     contingency_cells_table,
     contingency_summary_table,
+    group_effect_table,
+)
+from customer_segmentation.effects import (
     contingency_test,
     cramers_v_magnitude,
     epsilon_squared_magnitude,
-    group_effect_table,
     kruskal_wallis,
 )
 
@@ -448,3 +450,94 @@ def test_average_ranks_and_tie_term_equal_scipy() -> None:
     n = values.size
     assert 1 - tie_term / (n**3 - n) == pytest.approx(stats.tiecorrect(ranks), rel=1e-12)
     assert average_ranks(np.array([]))[1] == 0.0
+
+
+# --- grouped counts ---------------------------------------------------------------------------
+
+
+def _expanded(labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    return np.repeat(labels, weights)
+
+
+def _same_fields(left, right) -> None:
+    """Every field of two results equal: numbers bit for bit, arrays element for element."""
+    for name, value in vars(left).items():
+        other = getattr(right, name)
+        if isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(value, other, err_msg=name)
+        elif isinstance(value, float) and math.isnan(value):
+            assert math.isnan(other), name
+        else:
+            assert value == other, name
+
+
+def test_weighted_ranks_equal_the_ranks_of_the_expanded_rows() -> None:
+    from customer_segmentation.ranks import average_ranks
+
+    rng = np.random.default_rng(12)
+    values = rng.integers(0, 30, size=400).astype(float)  # repeated values across entries
+    weights = rng.integers(1, 9, size=400)
+    ranks, tie_term = average_ranks(values, weights)
+    expanded_ranks, expanded_tie_term = average_ranks(_expanded(values, weights))
+    np.testing.assert_array_equal(_expanded(ranks, weights), expanded_ranks)
+    assert tie_term == expanded_tie_term
+    ones, ones_tie = average_ranks(values, np.ones(400, dtype=np.int64))
+    assert (
+        ones.tobytes() == average_ranks(values)[0].tobytes()
+        and ones_tie == average_ranks(values)[1]
+    )
+
+
+def test_weighted_tests_equal_the_tests_of_the_expanded_rows() -> None:
+    rng = np.random.default_rng(13)
+    values = np.round(rng.gamma(2.0, 50.0, 600), 0)
+    groups = np.array([f"channel {g}" for g in rng.integers(1, 9, 600)], dtype=object)
+    cols = rng.integers(0, 3, 600)
+    weights = rng.integers(1, 40, 600)
+    weighted = kruskal_wallis(values, groups, weights)
+    _same_fields(weighted, kruskal_wallis(_expanded(values, weights), _expanded(groups, weights)))
+    assert weighted.count_rows == weights.sum()
+    table = contingency_test(groups, cols, weights=weights)
+    _same_fields(table, contingency_test(_expanded(groups, weights), _expanded(cols, weights)))
+    with pytest.raises(ValueError, match="negative"):
+        kruskal_wallis(values[:2], groups[:2], np.array([1, -1]))
+    with pytest.raises(ValueError, match="shape"):
+        contingency_test(groups[:3], cols[:3], weights=np.ones(2))
+
+
+def test_tidy_tables_from_grouped_counts_equal_those_from_the_rows(customers: pa.Table) -> None:
+    """The models pass the engine's group-by (DuckDB here, in any row order); the tables equal
+    those of the per-customer rows, missing values and NaN included."""
+    import duckdb
+
+    from customer_segmentation.effect_tables import COUNT_COLUMN, table_counts
+    from customer_segmentation.engines.local import LocalEngine
+
+    minutes = customers.column("minutes_watched").to_numpy(zero_copy_only=False).copy()
+    minutes[:7] = np.nan  # NaN as well as nulls: both are missing
+    rows = customers.set_column(0, "minutes_watched", pa.array(minutes, mask=np.isnan(minutes)))
+    rows = rows.append_column("spend", pa.array(np.where(np.arange(900) % 50 == 0, np.nan, 1.5)))
+    rows = rows.set_column(2, "region", rows.column("region").cast(pa.string()))
+    con = duckdb.connect()
+    con.register("customers_arrow", rows)
+    relation = con.sql("select * from customers_arrow order by random()")
+    engine = LocalEngine(con)
+
+    def counts(columns):
+        return engine.counts(relation, columns)
+
+    assert counts(["region"]).column_names == ["region", COUNT_COLUMN]
+    assert sum(counts(["channel", "spend"])[COUNT_COLUMN].to_pylist()) == 900
+    numeric, categorical = ["minutes_watched", "CLV", "spend"], ["channel", "region"]
+    pairs = [("channel", "region"), ("region", "channel")]
+    for source in (counts, table_counts(rows)):
+        assert group_effect_table(source, numeric, categorical).equals(
+            group_effect_table(rows, numeric, categorical)
+        )
+        assert contingency_summary_table(source, pairs).equals(
+            contingency_summary_table(rows, pairs)
+        )
+        assert contingency_cells_table(source, pairs).equals(contingency_cells_table(rows, pairs))
+    spend = group_effect_table(counts, ["spend"], ["channel"]).to_pylist()[0]
+    assert (spend["count_rows"], spend["count_missing_rows"]) == (882, 18)  # every 50th is NaN
+    assert spend["reason"] == "all values are identical"

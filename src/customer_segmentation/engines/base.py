@@ -1,10 +1,11 @@
 """The engine boundary: the row passes a fit needs, and nothing that interprets a fit.
 
 An engine holds rows where they live (DuckDB relations / Arrow for :mod:`.local`, Spark
-DataFrames for :mod:`.spark`) and does what must touch every row: read small tables, count,
-fit the scaler's sums, standardise, collect a (sampled) matrix, run Lloyd iterations from
-given centres, assign rows to their nearest centres, make Ward leaves, sum per cluster and
-join a small lookup back onto the rows. What a fit means (the diagnostics table, segment
+DataFrames for :mod:`.spark`) and does what must touch every row: read small tables, count
+(all rows, or per combination of values for the effect tests), fit the scaler's sums,
+standardise, collect a (sampled) matrix, run Lloyd iterations from given centres, assign rows
+to their nearest centres, make Ward leaves, sum per cluster and join a small lookup back onto
+the rows. What a fit means (the diagnostics table, segment
 order, names, actions, id matching, warm starts, the Ward cut) is written once above this
 boundary, in :mod:`customer_segmentation.diagnostics`, :mod:`~customer_segmentation.segments`
 and :mod:`~customer_segmentation.tree`, and serves both engines.
@@ -84,6 +85,12 @@ class Engine(Protocol):
         ...
 
     def count(self, relation: Rows) -> int: ...
+
+    def counts(self, relation: Rows, columns: Sequence[str]) -> pa.Table:
+        """Rows per combination of values of ``columns`` that occurs, nulls included: those
+        columns and ``count_rows`` (int64), in any order
+        (:data:`customer_segmentation.effect_tables.Counts`); a group-by where the rows live."""
+        ...
 
     def previous(self, this: Any, identifier: str) -> pa.Table | None:
         """The current contents of table ``identifier`` in the schema of ``this`` (a model's

@@ -17,6 +17,7 @@ import pyarrow as pa
 from sklearn.metrics import silhouette_score
 
 from customer_segmentation.clustering import fit_kmeans
+from customer_segmentation.effect_tables import COUNT_COLUMN, table_counts
 from customer_segmentation.engines.base import Groups, LloydFit, Rows, SegmentIds, two_stage_label
 from customer_segmentation.features import KEY_COLUMN, Z_SUFFIX, to_matrix, z_columns
 from customer_segmentation.kernels import (
@@ -90,6 +91,14 @@ class LocalEngine:
         if id(relation) in self._zs:
             return self._zs[id(relation)][1].num_rows
         return int(relation.aggregate("count(*)").fetchall()[0][0])
+
+    def counts(self, relation: Rows, columns: Sequence[str]) -> pa.Table:
+        """A DuckDB group-by (an Arrow table: pyarrow's), so only the combinations are read."""
+        if isinstance(relation, pa.Table):
+            return table_counts(relation)(columns)
+        keys = ", ".join(quoted_identifier(name) for name in columns)
+        counted = relation.aggregate(f"{keys}, count(*) as {COUNT_COLUMN}", keys)
+        return counted.to_arrow_table()
 
     def _cached(self, relation: Rows) -> pa.Table | None:
         """The Arrow table of ``relation`` if one read already holds every row and column."""

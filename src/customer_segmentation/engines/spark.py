@@ -43,6 +43,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from customer_segmentation.clustering import MAX_ITER, KDiagnostic, seeded_sample
+from customer_segmentation.effect_tables import COUNT_COLUMN, table_counts
 from customer_segmentation.engines.base import Groups, LloydFit, SegmentIds, two_stage_label
 from customer_segmentation.explain import top_feature_names
 from customer_segmentation.features import KEY_COLUMN, Z_SUFFIX, to_matrix, z_name
@@ -215,6 +216,14 @@ class SparkEngine:
 
     def count(self, relation: DataFrame) -> int:
         return relation.count()
+
+    def counts(self, relation: DataFrame | pa.Table, columns: Sequence[str]) -> pa.Table:
+        """A Spark group-by, collected: only the combinations reach the driver."""
+        if isinstance(relation, pa.Table):
+            return table_counts(relation)(columns)
+        keys = [F.col(f"`{name}`") for name in columns]
+        counted = relation.groupBy(*keys).agg(F.count(F.lit(1)).alias(COUNT_COLUMN))
+        return counted.toArrow()
 
     def previous(self, this: Any, identifier: str) -> pa.Table | None:
         if this is None:
