@@ -1,13 +1,22 @@
 -- SQL scoring from the stored scaler and centroids gives every fitted customer the segment, the
 -- distance and the top features of the margin (names and contributions) the Python assignment
--- gave (runs when scored_customers holds the fit input, the default).
+-- gave (runs when scored_customers holds the fit input, the default). Checked on the customers
+-- stg_scoring_input holds: all of them up to var scoring_check_rows, every m-th line above.
 {{ config(enabled=var('score_input_path', none) is none) }}
 
 with
 
+checked_customers as (
+
+    select customer_id from {{ ref('stg_scoring_input') }}
+    where rejection_reason is null
+
+),
+
 python_assignment as (
 
     select * from {{ ref('customer_segments') }}
+    where customer_id in (select checked_customers.customer_id from checked_customers)
 
 ),
 

@@ -78,6 +78,9 @@ class SegmentationSettings:
     stability_n_init : k-means++ restarts of each refit (besides its start from the run's
         centroids).
     stability_sample_size : the refits resample a seeded sample of this many rows above it.
+    scoring_check_rows : without score_input_path, SQL scoring (scored_customers) is checked
+        against the Python assignment on every fitted customer up to this many input rows,
+        on every m-th input line above (read by the dbt models, not by the fits).
     warm_start : ``previous``, the path of a centroid CSV, or None.
     warm_start_units : ``original`` or ``z``: units of that CSV.
     spark_diagnostics : ``driver`` or ``mllib``: how the Spark engine runs the k diagnostics.
@@ -99,6 +102,7 @@ class SegmentationSettings:
     stability_resamples: int = STABILITY_RESAMPLES
     stability_n_init: int = STABILITY_N_INIT
     stability_sample_size: int = STABILITY_SAMPLE_SIZE
+    scoring_check_rows: int = 100_000
     warm_start: str | None = None
     warm_start_units: str = "original"
     spark_diagnostics: str = "driver"

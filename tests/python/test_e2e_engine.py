@@ -172,14 +172,15 @@ def test_sql_scoring_of_a_new_csv_without_refitting(tmp_path):
 
 
 def test_large_input_paths_with_small_thresholds(demo_build, tmp_path):
-    """Two-stage Ward, sampled diagnostics and the sampled final fit, switched on by setting
-    their thresholds below the demo's 3,834 rows."""
+    """Two-stage Ward, sampled diagnostics, the sampled final fit and the sampled SQL scoring
+    check, switched on by setting their thresholds below the demo's 3,834 rows."""
     run = assert_ok(
         build(
             tmp_path,
             "large_paths",
             ward_max_rows=1000,
             diagnostics_max_rows=2000,
+            scoring_check_rows=500,
         )
     )
     method, leaves, customers = run.query(
@@ -202,6 +203,19 @@ def test_large_input_paths_with_small_thresholds(demo_build, tmp_path):
     full_wcss = demo_build.scalar("select wcss from marts.segmentation_runs")
     assert wcss <= full_wcss * 1.01
     assert run.scalar("select count(*) from marts.customer_segments") == 3834
+    # Every 8th input line (ceil(3,834 / 500)) is scored in SQL, and the dbt test compared
+    # those with the Python assignment (it passed: the build is ok).
+    lines = [r[0] for r in run.query("select source_row_number from marts.scored_customers")]
+    assert len(lines) == 3834 // 8 and all(line % 8 == 0 for line in lines)
+    assert "assert_sql_scoring_matches_python_assignment" in run.output
+    same = run.scalar(
+        """
+        select count(*) from marts.scored_customers as scored
+        inner join marts.customer_segments as fitted using (customer_id)
+        where scored.segment_id = fitted.segment_id
+        """
+    )
+    assert same == len(lines)
 
 
 def test_silhouette_rule_chooses_the_best_silhouette(tmp_path):

@@ -20,6 +20,7 @@
         'k': 1, 'k_min': 1, 'k_max': 1, 'random_state': 0, 'n_init': 1, 'best_repeats': 1, 'ward_max_rows': 2,
         'silhouette_max_rows': 2, 'silhouette_sample_size': 2, 'diagnostics_max_rows': 2,
         'stability_resamples': 0, 'stability_n_init': 1, 'stability_sample_size': 2,
+        'scoring_check_rows': 1,
     } -%}
     {%- set choices = {
         'k_rule': ['fixed', 'silhouette', 'elbow'],

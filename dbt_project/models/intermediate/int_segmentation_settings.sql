@@ -22,6 +22,7 @@ with final as (
         cast({{ settings.stability_resamples }} as integer) as stability_resamples,
         cast({{ settings.stability_n_init }} as integer) as stability_n_init,
         cast({{ settings.stability_sample_size }} as bigint) as stability_sample_size,
+        cast({{ settings.scoring_check_rows }} as bigint) as scoring_check_rows,
         {{ sql_text(settings.warm_start) }} as warm_start,
         {{ sql_text(settings.warm_start_units) }} as warm_start_units,
         {{ sql_text(settings.spark_diagnostics) }} as spark_diagnostics,

@@ -1,6 +1,9 @@
 {#- New customers to score against the stored fit, checked like the fit input. Without var
     score_input_path it is a view of the fitted customers themselves, so the SQL scoring can be
-    compared with the Python assignment on the fitted data without copying every row. -#}
+    compared with the Python assignment on the fitted data without copying every row: every
+    customer up to var scoring_check_rows input rows, every m-th input line above it
+    (m = ceil(rows / scoring_check_rows)), so that at 10M the check is not a second copy of
+    customer_segments. -#}
 {%- set score_input_path = var('score_input_path', none) -%}
 {%- set spec = feature_spec() -%}
 {{ config(
@@ -57,5 +60,33 @@ final as (
 
 select * from final
 {%- else -%}
-select * from {{ ref('stg_customer_input') }}
+{%- set check_rows = segmentation_settings().scoring_check_rows %}
+
+with
+
+fitted as (
+
+    select * from {{ ref('stg_customer_input') }}
+
+),
+
+sized as (
+
+    select count(*) as count_rows from fitted
+
+),
+
+final as (
+
+    select fitted.*
+    from fitted
+    cross join sized
+    where
+        sized.count_rows <= {{ check_rows }}
+        or fitted.source_row_number
+        % cast(ceil(sized.count_rows / {{ check_rows }}) as bigint) = 0
+
+)
+
+select * from final
 {%- endif %}
