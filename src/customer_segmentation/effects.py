@@ -375,25 +375,22 @@ def contingency_test(
     Parameters
     ----------
     row_labels, col_labels : array-like, shape (n,)
-        Category per row (ints or strings, sortable, no missing values). Only labels that occur
-        make rows and columns of the table, so no margin is ever zero.
+        Category per row (ints or strings, sortable, not missing); only labels that occur count.
     weights : array-like of int, shape (n,), optional
         Rows that each entry stands for (a grouped count of the label pairs); None: one each.
     yates : bool
-        Apply Yates' continuity correction to a 2 x 2 table (scipy never applies it to larger
-        tables). Off by default, so that for every table size ``statistic`` is Pearson's
-        chi-square, equal to the sum of squared Pearson residuals and consistent with V.
+        Yates' continuity correction for a 2 x 2 table (scipy never corrects larger ones). Off
+        by default: ``statistic`` is Pearson's chi-square, the sum of squared Pearson residuals.
 
     Returns
     -------
     ContingencyResult
-        With NaN statistics and a ``reason`` instead of an exception when the test is undefined
-        (no rows, or a single row or column label).
+        NaN statistics and a ``reason`` when undefined (no rows, a single row or column label).
 
     Raises
     ------
     ValueError
-        If the shapes differ or are not 1-D.
+        If the shapes differ or are not 1-D, or a weight is negative.
     """
     rows, cols, observed = _crosstab(row_labels, col_labels, weights)
     r, c = observed.shape
