@@ -124,13 +124,17 @@ def summary(returncode: int, output: str, run_results: Path | None) -> list[str]
 
 
 def _why_dbt_stopped(output: str) -> str:
-    """One line for a failed run that listed no failed node: a file lock, else dbt's last
-    error line."""
+    """One line for a failed run that listed no failed node (dbt stopped before running
+    one: a var, the project, the profile): a file lock, else the message under dbt's last
+    error header (``Compilation Error in model ...`` is followed by the var's own line)."""
     locked = lock_message(output)
     if locked:
         return locked
-    errors = [clean(line).strip() for line in output.splitlines() if "Error" in line]
-    return errors[-1] if errors else "dbt failed; see logs/dbt.log"
+    lines = output.splitlines()
+    headers = [i for i, line in enumerate(lines) if "Error" in line]
+    if not headers:
+        return "dbt failed; see logs/dbt.log"
+    return one_line("\n".join(lines[headers[-1] :]))
 
 
 def target_path(dbt_args: Sequence[str]) -> Path:

@@ -334,6 +334,16 @@ def test_an_expected_stop_ends_with_one_line_and_no_traceback(tmp_path):
     assert "check_rejected_share" in (tmp_path / "logs" / "dbt.log").read_text()
 
 
+def test_a_bad_var_ends_the_command_with_the_var_line(tmp_path):
+    done = cli_build(tmp_path, *STAGING, "--vars", "{k: eight}")
+    assert done.returncode != 0
+    assert done.stdout.splitlines()[-2:] == [
+        "build stopped:",
+        "  var 'k': expected an integer, got 'eight'",
+    ]
+    assert "Traceback" not in done.stdout + done.stderr
+
+
 def test_a_locked_database_names_the_process_that_holds_it(tmp_path):
     database = tmp_path / "cli.duckdb"
     duckdb.connect(str(database)).close()
