@@ -39,6 +39,9 @@ BEST_REPEATS = 4
 STABILITY_RESAMPLES = 50
 STABILITY_N_INIT = 10
 STABILITY_SAMPLE_SIZE = 20_000
+#: Without score_input_path, the SQL scoring check covers every fitted customer up to this many
+#: input rows, every m-th input line above (var scoring_check_rows; stg_scoring_input).
+SCORING_CHECK_ROWS = 100_000
 
 
 def restarts_for(n_rows: int) -> int:
@@ -102,7 +105,7 @@ class SegmentationSettings:
     stability_resamples: int = STABILITY_RESAMPLES
     stability_n_init: int = STABILITY_N_INIT
     stability_sample_size: int = STABILITY_SAMPLE_SIZE
-    scoring_check_rows: int = 100_000
+    scoring_check_rows: int = SCORING_CHECK_ROWS
     warm_start: str | None = None
     warm_start_units: str = "original"
     spark_diagnostics: str = "driver"

@@ -50,6 +50,17 @@ class DbtRun:
 NO_STABILITY = {"stability_resamples": 0}
 
 
+def dbt_env(database: Path) -> dict[str, str]:
+    """The environment of a dbt command (or a command that runs dbt) on ``database``: the
+    repository's profiles.yml, no usage stats (else dbt writes .user.yml into REPO)."""
+    return {
+        **os.environ,
+        "CUSTOMER_SEGMENTATION_DB": str(database),
+        "DBT_PROFILES_DIR": str(REPO),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
 def run_dbt(
     database: Path,
     *args: str,
@@ -77,14 +88,9 @@ def run_dbt(
     ]
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]
-    env = {
-        **os.environ,
-        "CUSTOMER_SEGMENTATION_DB": str(database),
-        "DBT_PROFILES_DIR": str(REPO),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    if _WARM_DBT:
-        returncode, output = _warm_dbt().run(command[1:], env, timeout=900)
+    env = dbt_env(database)
+    if WARM_DBT:
+        returncode, output = warm_dbt().run(command[1:], env, timeout=900)
         return DbtRun(returncode, output, database)
     completed = subprocess.run(
         command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900
@@ -96,7 +102,7 @@ def run_dbt(
 #: the library imported once, each command in a forked child that is the dbt CLI), which saves
 #: about 7 s of start-up per build. CUSTOMER_SEGMENTATION_TEST_DBT=subprocess runs each
 #: command as its own ``dbt`` process instead.
-_WARM_DBT = hasattr(os, "fork") and os.environ.get("CUSTOMER_SEGMENTATION_TEST_DBT") != "subprocess"
+WARM_DBT = hasattr(os, "fork") and os.environ.get("CUSTOMER_SEGMENTATION_TEST_DBT") != "subprocess"
 
 
 class WarmDbt:
@@ -148,7 +154,8 @@ class WarmDbt:
 _launcher: WarmDbt | None = None
 
 
-def _warm_dbt() -> WarmDbt:
+def warm_dbt() -> WarmDbt:
+    """This process's launcher (one per pytest worker)."""
     global _launcher
     if _launcher is None or _launcher.process.poll() is not None:
         _launcher = WarmDbt()

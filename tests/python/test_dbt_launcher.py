@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 
 import pytest
-from conftest import _WARM_DBT, DBT, REPO, _warm_dbt
+from conftest import DBT, REPO, WARM_DBT, dbt_env, warm_dbt
 
 pytestmark = pytest.mark.e2e
 
@@ -20,23 +19,18 @@ def _lines(output: str) -> list[str]:
     return [_STAMP.sub("", line).rstrip() for line in output.splitlines()]
 
 
-@pytest.mark.skipif(not _WARM_DBT, reason="the warm launcher is off (no fork, or turned off)")
+@pytest.mark.skipif(not WARM_DBT, reason="the warm launcher is off (no fork, or turned off)")
 def test_a_forked_dbt_gives_the_exit_code_and_lines_of_the_dbt_command(tmp_path):
     def argv(folder: str) -> list[str]:
         scratch = tmp_path / folder
         options = ["--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")]
         return ["build", "--vars", json.dumps({"k": "eight"}), *options]
 
-    env = {
-        **os.environ,
-        "CUSTOMER_SEGMENTATION_DB": str(tmp_path / "x.duckdb"),
-        "DBT_PROFILES_DIR": str(REPO),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+    env = dbt_env(tmp_path / "x.duckdb")
     plain = subprocess.run(
         [str(DBT), *argv("plain")], cwd=REPO, env=env, capture_output=True, text=True
     )
-    returncode, output = _warm_dbt().run(argv("forked"), env, timeout=300)
+    returncode, output = warm_dbt().run(argv("forked"), env, timeout=300)
     assert plain.returncode == returncode == 2
     assert _lines(output) == _lines(plain.stdout + plain.stderr)
     assert "  var 'k': expected an integer, got 'eight'" in _lines(output)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import REPO, assert_ok, build, run_dbt
+from conftest import REPO, assert_ok, build, dbt_env, run_dbt
 
 pytestmark = pytest.mark.e2e
 
@@ -257,9 +257,7 @@ def test_an_excel_workbook_is_converted_by_the_build_command_or_refused_by_dbt(t
         "--log-path",
         str(folder / "logs"),
     ]
-    env = {**os.environ, "CUSTOMER_SEGMENTATION_DB": str(folder / "x.duckdb")}
-    env["DBT_PROFILES_DIR"] = str(REPO)
-    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"  # else dbt writes .user.yml into REPO
+    env = dbt_env(folder / "x.duckdb")
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:]
     parquet = folder / "target" / "inputs" / "customers.parquet"
@@ -304,12 +302,7 @@ def test_input_relation_is_never_spliced_into_sql(tmp_path):
 
 
 def cli_build(folder: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "CUSTOMER_SEGMENTATION_DB": str(folder / "cli.duckdb"),
-        "DBT_PROFILES_DIR": str(REPO),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+    env = dbt_env(folder / "cli.duckdb")
     command = [
         str(Path(sys.executable).parent / "customer-segmentation"),
         "build",

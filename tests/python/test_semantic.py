@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, assert_ok, run_dbt
+from conftest import REPO, assert_ok, dbt_env, run_dbt
 
 pytestmark = [pytest.mark.semantic, pytest.mark.e2e]
 
@@ -41,12 +40,7 @@ def semantic_build(tmp_path_factory):
 
 def _mf(build: tuple[Path, Path], *args: str) -> subprocess.CompletedProcess:
     database, project = build
-    env = {
-        **os.environ,
-        "CUSTOMER_SEGMENTATION_DB": str(database),
-        "DBT_PROFILES_DIR": str(REPO),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+    env = dbt_env(database)
     return subprocess.run(
         [str(MF), *args], cwd=project, env=env, capture_output=True, text=True, timeout=600
     )
