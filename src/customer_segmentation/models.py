@@ -48,7 +48,7 @@ def feature_scaler(session: Any, definitions: Any, rows: Any) -> Any:
     """ml_feature_scaler from int_feature_definitions and int_customer_features."""
     engine = for_session(session)
     features = _features(engine, definitions)
-    scaler = engine.fit_scaler(rows, features.names, features.canonical_order)
+    scaler = engine.fit_scaler(rows, features.names)
     return engine.table(scaler.to_arrow())
 
 

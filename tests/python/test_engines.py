@@ -93,7 +93,7 @@ def _fit(previous: pa.Table | None = None, seed: int = 4):
     )
     engine = LocalEngine()
     order = "value, minutes, customer_id"
-    scaler = engine.fit_scaler(rows, ["value", "minutes"], order)
+    scaler = engine.fit_scaler(rows, ["value", "minutes"])
     z = engine.standardise(rows, scaler, order)
     settings = SegmentationSettings(k=3, k_min=2, k_max=4, n_init=5)
     table = diagnostics.k_diagnostics_table(engine, z, settings)
@@ -174,6 +174,25 @@ def test_local_mean_positions_are_exact_mean_ranks_in_the_fit_table():
     assert fit["mean_position"][0].as_py() > 0.8
 
 
+def test_mean_positions_after_lloyd_use_its_labels_not_a_new_nearest_pass(monkeypatch):
+    from customer_segmentation import kernels
+    from customer_segmentation.settings import SegmentationSettings
+
+    x = _blobs(seed=6)
+    engine = LocalEngine()
+    start = x[[0, 150, 299]]
+    fit = engine.lloyd(pa.table({"a_z": x[:, 0], "b_z": x[:, 1]}), start, SegmentationSettings())
+    z = next(iter(engine._zs.values()))[0]  # the relation lloyd read, kept by the engine
+    expected = kernels.exact_position_sums(engine.matrix(z), fit.centroids)
+
+    def no_pass(*args, **kwargs):
+        raise AssertionError("mean_positions ran a nearest-centre pass")
+
+    monkeypatch.setattr(kernels, "nearest", no_pass)
+    positions = engine.mean_positions(z, fit.centroids)
+    np.testing.assert_array_equal(positions, expected.means(np.full(start.shape, np.nan)))
+
+
 def test_read_takes_only_the_columns_asked_for_from_duckdb_and_arrow():
     import duckdb
 
@@ -208,32 +227,60 @@ def test_a_sample_of_a_duckdb_relation_reads_only_its_rows_and_counts_without_a_
     np.testing.assert_array_equal(sampled[:, 0], np.sin(rows))
 
 
-def test_scaler_from_a_duckdb_relation_equals_the_arrow_fit_bit_for_bit():
-    import duckdb
-
-    rng = np.random.default_rng(9)
-    n = 5_000
-    arrow = pa.table(
+def _mixed_features(n: int = 5_000, seed: int = 9) -> pa.Table:
+    """Shuffled ids, a float, an int32 count, an int64 flag, a cents price, ties between rows."""
+    rng = np.random.default_rng(seed)
+    return pa.table(
         {
             "customer_id": pa.array([f"c{i:05d}" for i in rng.permutation(n)]),
-            "minutes": pa.array(rng.gamma(2.0, 900.0, n)),
+            "minutes": pa.array(np.round(rng.gamma(2.0, 900.0, n), -2)),  # many ties
             "count": pa.array(rng.integers(0, 50, n).astype(np.int32)),
             "flag": pa.array(rng.integers(0, 2, n).astype(np.int64)),
             "price": pa.array(np.round(rng.gamma(2.0, 40.0, n), 2)),
         }
     )
+
+
+def test_scaler_from_a_duckdb_relation_equals_the_arrow_fit_bit_for_bit():
+    import duckdb
+
+    arrow = _mixed_features()
     names = ["minutes", "count", "flag", "price"]
     con = duckdb.connect()
     con.register("features_arrow", arrow)
-    # price as DECIMAL: not packed in SQL (its cast may round differently), read per column
-    packed = con.sql("select * replace (price::double as price) from features_arrow")
-    fallback = con.sql("select * replace (price::decimal(12, 2) as price) from features_arrow")
-    reference = LocalEngine().fit_scaler(arrow, names, "customer_id")
-    for relation in (packed, fallback):
-        fitted = LocalEngine(con).fit_scaler(relation, names, "customer_id")
+    # price as DECIMAL: cast to DOUBLE in DuckDB, as the SQL z-scores cast it
+    native = con.sql("select * replace (price::double as price) from features_arrow")
+    decimal = con.sql("select * replace (price::decimal(12, 2) as price) from features_arrow")
+    reference = LocalEngine().fit_scaler(arrow, names)
+    for relation in (native, decimal):
+        fitted = LocalEngine(con).fit_scaler(relation, names)
         assert fitted.mean.tobytes() == reference.mean.tobytes()
         assert fitted.std.tobytes() == reference.std.tobytes()
-        assert fitted.n_samples == n
+        assert fitted.n_samples == arrow.num_rows
+
+
+def test_z_scores_in_sql_equal_the_arrow_path_bit_for_bit_in_any_input_order():
+    import duckdb
+
+    arrow = _mixed_features()
+    names = ["minutes", "count", "flag", "price"]
+    order = "minutes, count, flag, price, customer_id"
+    scaler = LocalEngine().fit_scaler(arrow, names)
+    reference = LocalEngine().standardise(arrow, scaler, order)
+    assert reference["fit_row"].to_pylist() == list(range(arrow.num_rows))
+    con = duckdb.connect()
+    shuffled = arrow.take(pa.array(np.random.default_rng(1).permutation(arrow.num_rows)))
+    for name, table in (("features", arrow), ("shuffled", shuffled)):
+        con.register(name, table)
+        relation = con.sql(f"select * replace (price::decimal(12, 2) as price) from {name}")
+        z = LocalEngine(con).standardise(relation, scaler, order)
+        assert isinstance(z, duckdb.DuckDBPyRelation)  # written by DuckDB, not via Python
+        con.execute(f"create table z_{name} as select * from z")
+        stored = con.table(f"z_{name}").to_arrow_table()
+        assert stored.column_names == reference.column_names
+        assert stored.equals(reference.cast(stored.schema))
+        for column in reference.column_names[2:]:  # the same doubles, not just close ones
+            assert stored[column].to_numpy().tobytes() == reference[column].to_numpy().tobytes()
 
 
 def test_previous_table_with_a_quote_in_its_name_is_read():

@@ -48,3 +48,50 @@ def test_arrow_round_trip_keeps_every_parameter():
 def test_rejects_empty_input():
     with pytest.raises(ValueError, match="zero rows"):
         FittedScaler.fit(np.empty((0, 2)), ["a", "b"])
+
+
+def test_moments_are_exact_and_do_not_depend_on_row_order():
+    from fractions import Fraction
+
+    from customer_segmentation.scaling import exact_sum, moments
+
+    rng = np.random.default_rng(3)
+    # values over many magnitudes and both signs, where float sums differ by order
+    x = rng.lognormal(0, 6, 20_000) * rng.choice([-1.0, 1.0], 20_000)
+    assert exact_sum(x) == sum(Fraction(v) for v in x)
+    shuffled = x[rng.permutation(x.size)]
+    assert moments(x) == moments(shuffled)
+    exact_mean = sum(Fraction(v) for v in x) / x.size
+    assert moments(x)[0] == float(exact_mean)
+    np.testing.assert_allclose(moments(x), (x.mean(), x.std()), rtol=1e-9)
+    # more rows than one exact piece (2^20): still exact
+    tenths = np.full(3_000_001, 0.1)
+    assert exact_sum(tenths) == 3_000_001 * Fraction(0.1)
+
+
+def test_moments_of_integers_and_booleans_are_exact():
+    from fractions import Fraction
+
+    from customer_segmentation.scaling import moments
+
+    rng = np.random.default_rng(5)
+    codes = rng.integers(-3, 1000, 50_001).astype(np.int32)
+    mean = Fraction(int(codes.sum()), codes.size)
+    var = Fraction(int((codes.astype(np.int64) ** 2).sum()), codes.size) - mean**2
+    assert moments(codes) == (float(mean), float(np.sqrt(float(var))))
+    flags = codes % 2 == 0
+    assert moments(flags) == moments(flags.astype(np.int64))
+    # large integers take the float path, constant columns have std exactly 0
+    assert moments(np.full(7, 3_000_000_000, dtype=np.int64)) == (3e9, 0.0)
+    assert moments(np.full(5, 0.1)) == (0.1, 0.0)
+    assert all(np.isnan(moments(np.array([1.0, np.nan]))))
+
+
+def test_fit_columns_matches_fit_on_the_matrix():
+    x = np.random.default_rng(2).normal(size=(300, 3))
+    by_matrix = FittedScaler.fit(x, ["a", "b", "c"])
+    by_columns = FittedScaler.fit_columns([x[:, j].copy() for j in range(3)], ["a", "b", "c"])
+    assert by_matrix.mean.tobytes() == by_columns.mean.tobytes()
+    assert by_matrix.std.tobytes() == by_columns.std.tobytes()
+    with pytest.raises(ValueError, match="2 columns, names 3"):
+        FittedScaler.fit_columns([x[:, 0], x[:, 1]], ["a", "b", "c"])

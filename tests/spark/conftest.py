@@ -103,7 +103,7 @@ def planted(spark) -> Fitted:
     engine = SparkEngine(spark)
     started = time.perf_counter()
     spark_features = spark.createDataFrame(features.drop_columns(["planted_segment"]))
-    spark_fitted = engine.fit_scaler(spark_features, names, ORDER)
+    spark_fitted = engine.fit_scaler(spark_features, names)
     spark_scaler = engine.table(spark_fitted.to_arrow()).localCheckpoint()
     spark_z = engine.standardise(spark_features, spark_fitted, ORDER).localCheckpoint()
     TIMINGS["spark standardise (2,000 × 13)"] = time.perf_counter() - started

@@ -51,7 +51,7 @@ def test_shuffled_partitioned_input_gives_the_same_segments(spark, planted):
     table = planted.features.drop_columns(["planted_segment"])
     shuffled = table.take(np.random.default_rng(7).permutation(table.num_rows))
     frame = spark.createDataFrame(shuffled).repartition(4)
-    scaler = engine.fit_scaler(frame, planted.names, ORDER)
+    scaler = engine.fit_scaler(frame, planted.names)
     z = engine.standardise(frame, scaler, ORDER).localCheckpoint()
     diagnostics = k_diagnostics.k_diagnostics_table(engine, z, settings, mode="mllib")
     fit = segments.kmeans_fit_table(engine, z, scaler, diagnostics, planted.feature_set, settings)

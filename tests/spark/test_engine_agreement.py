@@ -71,7 +71,7 @@ def test_constant_column_gets_scale_one(spark):
         }
     )
     expected = FittedScaler.fit(to_matrix(table, ["x", "flat"]), ["x", "flat"]).to_arrow()
-    fitted = engine.fit_scaler(spark.createDataFrame(table), ["x", "flat"], "x, customer_id")
+    fitted = engine.fit_scaler(spark.createDataFrame(table), ["x", "flat"])
     scaler = fitted.to_arrow()
     assert scaler["is_constant"].to_pylist() == [False, True]
     assert scaler["scale"].to_pylist()[1] == 1.0
@@ -211,7 +211,7 @@ def test_k_one_and_the_silhouette_rule(spark):
     names = feature_names(features)
     settings = SegmentationSettings(k_min=1, k_max=3, k_rule="silhouette")
     frame = spark.createDataFrame(features.drop_columns(["planted_segment"]))
-    scaler = engine.fit_scaler(frame, names, ORDER)
+    scaler = engine.fit_scaler(frame, names)
     z = engine.standardise(frame, scaler, ORDER).localCheckpoint()
     table = k_diagnostics.k_diagnostics_table(engine, z, settings, mode="mllib").to_pylist()
     first = table[0]

@@ -27,7 +27,7 @@ def model(dbt, session):
     engine = for_session(session)
     if engine.name != "spark":
         raise TypeError(f"expected the Spark engine, got {engine.name}")
-    scaler = engine.fit_scaler(customers, ["x", "y"], "x, y, customer_id")
+    scaler = engine.fit_scaler(customers, ["x", "y"])
     return engine.table(scaler.to_arrow())
 """
 

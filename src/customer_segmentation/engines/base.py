@@ -97,8 +97,8 @@ class Engine(Protocol):
         ``dbt.this``), or None when it does not exist yet."""
         ...
 
-    def fit_scaler(self, rows: Rows, names: list[str], order: str) -> FittedScaler:
-        """Means and population stds of ``names`` over every row (read in ``order``)."""
+    def fit_scaler(self, rows: Rows, names: list[str]) -> FittedScaler:
+        """Means and population stds of ``names`` over every row."""
         ...
 
     def standardise(self, rows: Rows, scaler: FittedScaler, order: str) -> Rows:

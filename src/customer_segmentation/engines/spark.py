@@ -233,7 +233,7 @@ class SparkEngine:
 
     # --- standardisation ------------------------------------------------------------------
 
-    def fit_scaler(self, rows: DataFrame, names: list[str], order: str) -> FittedScaler:
+    def fit_scaler(self, rows: DataFrame, names: list[str]) -> FittedScaler:
         """Means and population stds as Spark aggregates (``avg``, ``stddev_pop``); the
         constant-column rule and scale are :class:`FittedScaler`'s own."""
         aggregates = [F.count(F.lit(1)).alias("n")]
