@@ -26,8 +26,9 @@ from customer_segmentation.ranks import tie_runs
 if TYPE_CHECKING:
     from customer_segmentation.scaling import FittedScaler
 
-#: Rows per chunk of :func:`nearest`: memory O(CHUNK_ROWS × k).
-CHUNK_ROWS = 1_000_000
+#: Rows per chunk of :func:`nearest`: each chunk's temporaries stay in cache (10M × 13 rows,
+#: k = 8: 8.8 s with chunks of 1M rows, 4.8 s with 16,384; the same arithmetic, same bits).
+CHUNK_ROWS = 16_384
 
 
 @dataclass(frozen=True)
@@ -229,8 +230,12 @@ def exact_position_sums(
     search instead costs about 20 s per column at 10M rows (cache misses); this about 1 s."""
     labels = nearest(z, centres).segment if labels is None else labels
     m = centres.shape[0]
+    # each column copied out once: the passes over it then read contiguous memory
     sums = np.column_stack(
-        [np.bincount(labels, weights=column_positions(column), minlength=m) for column in z.T]
+        [
+            np.bincount(labels, weights=column_positions(np.ascontiguousarray(column)), minlength=m)
+            for column in z.T
+        ]
     )
     counts = np.bincount(labels, minlength=m).astype(np.int64)
     return ClusterSums(counts, sums.reshape(m, z.shape[1]), np.zeros(m), np.zeros(m))

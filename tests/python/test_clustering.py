@@ -53,6 +53,24 @@ def test_warm_start_from_the_fitted_centroids_reproduces_the_fit():
     assert warm.init == "file"
 
 
+def test_lloyd_from_a_start_matches_kmeans_from_the_same_start():
+    from sklearn.cluster import KMeans
+
+    from customer_segmentation.clustering import column_variances, lloyd_from
+
+    rng = np.random.default_rng(8)
+    z = rng.normal(size=(30_000, 5))
+    z[:, 4] = 0.0  # a constant column: variance 0, as a constant feature's z-scores
+    start = z[rng.choice(len(z), 6, replace=False)]
+    ours = lloyd_from(z, start, "test")
+    theirs = KMeans(6, init=start, n_init=1, max_iter=300, algorithm="lloyd").fit(z)
+    np.testing.assert_array_equal(ours.labels, theirs.labels_)
+    np.testing.assert_allclose(ours.centroids, theirs.cluster_centers_, atol=1e-12)
+    np.testing.assert_allclose(ours.wcss, theirs.inertia_, rtol=1e-12)
+    assert ours.n_iter == theirs.n_iter_ and ours.init == "test"
+    np.testing.assert_allclose(column_variances(z, chunk_rows=7_000), z.var(axis=0), atol=1e-12)
+
+
 def test_assignment_nearest_second_and_margin():
     centroids = np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 10.0]])
     z = np.array([[1.0, 0.0], [2.9, 0.1], [0.0, 9.0]])
