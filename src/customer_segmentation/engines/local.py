@@ -152,7 +152,7 @@ class LocalEngine:
                 keys = z.select([c for c in ("fit_row", KEY_COLUMN) if c in z.column_names])
                 self._zs[id(z)] = (z, keys, to_matrix(z, z_columns(z)))
             else:
-                self._zs[id(z)] = (z, *_packed_z(z))
+                self._zs[id(z)] = (z, *_streamed_z(z))
         return self._zs[id(z)]
 
     def matrix(self, z: Rows, rows: np.ndarray | None = None) -> np.ndarray:
@@ -278,10 +278,10 @@ class LocalEngine:
 
 
 #: Rows per batch of a streamed read: the export's transient memory is one batch, not the table.
-_PACKED_BATCH_ROWS = 131_072
+_BATCH_ROWS = 131_072
 
 
-def _packed(
+def _streamed(
     relation: Any, names: Sequence[str], keep: Sequence[str]
 ) -> tuple[pa.Table, np.ndarray]:
     """The ``keep`` columns (Arrow) and the (n, d) float64 matrix of the ``names`` columns of
@@ -300,7 +300,7 @@ def _packed(
     at = 0
     # to_arrow_reader from DuckDB 1.4 on; fetch_record_batch before (deprecated in 2.0)
     reader = getattr(query, "to_arrow_reader", None) or query.fetch_record_batch
-    batches = reader(_PACKED_BATCH_ROWS)
+    batches = reader(_BATCH_ROWS)
     for batch in batches:
         block = matrix[at : at + batch.num_rows]
         for j, name in enumerate(names):
@@ -381,12 +381,12 @@ def _copied(column: pa.Array) -> pa.Array:
     return pa.concat_arrays([column])
 
 
-def _packed_z(relation: Any) -> tuple[pa.Table, np.ndarray]:
+def _streamed_z(relation: Any) -> tuple[pa.Table, np.ndarray]:
     """fit_row and customer_id (Arrow) and the (n, d) z matrix of a DuckDB relation, in
     fit_row order: rows come in stored order (fit_row order for the table the z model
     wrote) and are sorted only when they are not."""
     names = [c for c in relation.columns if c.endswith(Z_SUFFIX)]
-    table, matrix = _packed(relation, names, ["fit_row", KEY_COLUMN])
+    table, matrix = _streamed(relation, names, ["fit_row", KEY_COLUMN])
     fit_row = table["fit_row"].to_numpy()
     if fit_row.size > 1 and not bool(np.all(fit_row[1:] > fit_row[:-1])):
         order = np.argsort(fit_row, kind="stable")
